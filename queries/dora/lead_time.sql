@@ -1,0 +1,39 @@
+-- Change lead time per scope and period.
+-- Parameters: $from, $to, $scope, $grain (as deployment_frequency), and
+--             $lead_time_start ('authored' | 'committed' | 'pr_created' | 'pr_merged').
+-- One sample per (deployment, commit it shipped first): deployment.finished_at minus
+-- the commit's start point, in hours. Spans <= 0 (or with no start point) are dropped.
+-- n = samples (commits). Median and p90 are interpolated (PERCENTILE_CONT).
+-- Tier: elite < 24 h, high < 1 week, medium < 30 days, else low; NULL when n = 0.
+-- Periods are by the deployment's finish time.
+WITH samples AS (
+    SELECT
+        CASE $scope WHEN 'org' THEN 'org' WHEN 'team' THEN team ELSE service END AS scope_key,
+        CASE WHEN $grain = 'window' THEN CAST($from AS DATE)
+             ELSE CAST(date_trunc($grain, finished_at) AS DATE) END AS period_start,
+        (extract(epoch FROM finished_at) - extract(epoch FROM
+            CASE $lead_time_start
+                WHEN 'committed' THEN committed_at
+                WHEN 'pr_created' THEN pr_created_at
+                WHEN 'pr_merged' THEN pr_merged_at
+                ELSE authored_at
+            END)) / 3600.0 AS hours
+    FROM lead_time_samples
+    WHERE finished_at >= $from AND finished_at < $to
+)
+SELECT
+    scope_key,
+    period_start,
+    count(*) AS n,
+    median(hours) AS median_hours,
+    percentile_cont(hours, 0.9) AS p90_hours,
+    CASE
+        WHEN median(hours) < 24 THEN 'elite'
+        WHEN median(hours) < 24 * 7 THEN 'high'
+        WHEN median(hours) < 24 * 30 THEN 'medium'
+        ELSE 'low'
+    END AS tier
+FROM samples
+WHERE hours > 0
+GROUP BY scope_key, period_start
+ORDER BY scope_key, period_start

@@ -1,0 +1,40 @@
+//! `northstar check`: the config parses, the lake opens, and every query plans and
+//! runs (over a one-day window, so it is quick on any lake).
+
+use chrono::{Duration, Utc};
+use clap::Args;
+
+use crate::config::Config;
+use crate::engine::{Engine, queries};
+use crate::error::Result;
+use crate::lake::Lake;
+use crate::lake::tables::all_tables;
+use crate::report::metrics::{Window, params};
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {}
+
+pub async fn run(_args: CheckArgs, lake: &Lake, config: &Config) -> Result<()> {
+    let engine = Engine::open(lake, &config.metrics).await?;
+    for spec in all_tables() {
+        let files = lake.files(spec.name).await?;
+        println!("table {:<20} {} file(s)", spec.name, files.len());
+    }
+    let to = Utc::now();
+    let window = Window {
+        from: to - Duration::days(1),
+        to,
+    };
+    for (id, _) in queries::METRICS {
+        engine
+            .run_query(id, &params(window, &config.metrics, "org", "window"))
+            .await?;
+        println!("query {id}: ok");
+    }
+    println!(
+        "config: {} source(s); all checks passed",
+        config.sources.len()
+    );
+    Ok(())
+}

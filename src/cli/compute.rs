@@ -1,0 +1,91 @@
+//! `northstar compute --from DATE --to DATE [--out FILE]`
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, Utc};
+use clap::Args;
+
+use super::parse_instant;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+use crate::report::metrics::{self, Window};
+
+/// Arguments of `compute`.
+#[derive(Debug, Args)]
+pub struct ComputeArgs {
+    /// Window start, inclusive (YYYY-MM-DD or RFC 3339). Default: 90 days before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Window end, exclusive (YYYY-MM-DD or RFC 3339). Default: tomorrow, so today counts.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Where to write the JSON (default: metrics.json; `-` for standard output).
+    #[arg(long, default_value = "metrics.json")]
+    pub out: PathBuf,
+}
+
+pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> {
+    let window = window(args.from.as_deref(), args.to.as_deref())?;
+    let engine = Engine::open(lake, &config.metrics).await?;
+    let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
+    if args.out.as_os_str() == "-" {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::encode("metrics.json", e))?
+        );
+    } else {
+        write_json_atomically(&args.out, &doc)?;
+        eprintln!("wrote {}", args.out.display());
+    }
+    Ok(())
+}
+
+/// The window from the flags, with the documented defaults.
+pub fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
+    let to = match to {
+        Some(t) => parse_instant("--to", t)?,
+        None => {
+            let tomorrow = Utc::now().date_naive() + Days::new(1);
+            tomorrow
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now)
+        }
+    };
+    let from = match from {
+        Some(f) => parse_instant("--from", f)?,
+        None => to - chrono::Duration::days(90),
+    };
+    Ok(Window { from, to })
+}
+
+/// Writes JSON to a temporary file beside `path`, then renames it into place, so a
+/// reader never sees half a file.
+pub fn write_json_atomically(path: &Path, doc: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_vec_pretty(doc).map_err(|e| Error::encode("json", e))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text).map_err(|source| Error::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

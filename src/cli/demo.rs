@@ -1,0 +1,82 @@
+//! `northstar demo [--out DIR]`: a synthetic organisation through the real pipeline.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+use clap::Args;
+use serde_json::Value as Json;
+
+use super::compute::write_json_atomically;
+use super::parse_instant;
+use crate::config::Config;
+use crate::demo;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::lake::Lake;
+use crate::report::metrics::{self, Window};
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output folder: the demo lake goes to DIR/lake (unless --lake is given) and the
+    /// metrics to DIR/metrics.json.
+    #[arg(long, default_value = "northstar-demo")]
+    pub out: PathBuf,
+}
+
+pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> Result<()> {
+    let started = Instant::now();
+    let lake_dir = lake_flag.map_or_else(|| args.out.join("lake"), Path::to_path_buf);
+    let lake = Lake::open_local(&lake_dir)?;
+    let data = demo::generate();
+    let written = demo::write(&lake, &data).await?;
+    let window = Window {
+        from: parse_instant("demo start", demo::DEMO_START)?,
+        to: parse_instant("demo end", demo::DEMO_END)?,
+    };
+    let engine = Engine::open(&lake, &config.metrics).await?;
+    let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
+    let out = args.out.join("metrics.json");
+    write_json_atomically(&out, &doc)?;
+    println!("northstar demo: a synthetic organisation, {} to {}", demo::DEMO_START, demo::DEMO_END);
+    for w in &written {
+        println!("  {:<20} {:>7} rows", w.table, w.rows);
+    }
+    print_summary(&doc);
+    println!("metrics: {}", out.display());
+    println!("lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")", lake_dir.display(), lake_dir.display());
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The five org-level metrics with their tiers and sample sizes.
+fn print_summary(doc: &Json) {
+    let org = &doc["dora"]["org"];
+    let num = |v: &Json| v.as_f64().map_or("n/a".to_string(), |f| format!("{f:.2}"));
+    let pct = |v: &Json| v.as_f64().map_or("n/a".to_string(), |f| format!("{:.1}%", f * 100.0));
+    let tier = |v: &Json| v.as_str().unwrap_or("n/a").to_string();
+    let df = &org["deployment_frequency"];
+    let lt = &org["lead_time"];
+    let cfr = &org["change_failure_rate"];
+    let fdrt = &org["failed_deployment_recovery_time"];
+    let rw = &org["rework_rate"];
+    println!("org DORA metrics:");
+    println!(
+        "  deployment frequency      {} /day, median {} deploy days/week  tier {:<6} n={}",
+        num(&df["per_day"]), num(&df["median_deploy_days_per_week"]), tier(&df["tier"]), df["n"]
+    );
+    println!(
+        "  change lead time          median {} h, p90 {} h        tier {:<6} n={}",
+        num(&lt["median_hours"]), num(&lt["p90_hours"]), tier(&lt["tier"]), lt["n"]
+    );
+    println!(
+        "  change failure rate       {} ({} failed)                 tier {:<6} n={}",
+        pct(&cfr["rate"]), cfr["failed"], tier(&cfr["tier"]), cfr["n"]
+    );
+    println!(
+        "  failed deploy recovery    median {} h, p90 {} h, {} unresolved  tier {:<6} n={}",
+        num(&fdrt["median_hours"]), num(&fdrt["p90_hours"]), fdrt["unresolved"], tier(&fdrt["tier"]), fdrt["n"]
+    );
+    println!("  deployment rework rate    {} ({} rework)  n={}", pct(&rw["rate"]), rw["rework"], rw["n"]);
+}

@@ -1,0 +1,95 @@
+//! The command line: one small file per subcommand; this file holds the argument
+//! types and the dispatch.
+
+mod check;
+mod compute;
+// mod demo; (TEMP)
+mod import;
+mod init;
+mod query;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+
+/// northstar: DORA, North Star and cost metrics from a Parquet lake.
+#[derive(Debug, Parser)]
+#[command(name = "northstar", version, about, long_about = None)]
+pub struct Cli {
+    /// Lake folder (default: `[lake] path` from the config, else ./northstar-data).
+    #[arg(long, global = true, env = "NORTHSTAR_LAKE")]
+    pub lake: Option<PathBuf>,
+    /// Config file (default: ./northstar.toml when it exists).
+    #[arg(long, global = true, env = "NORTHSTAR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v info, -vv debug); NORTHSTAR_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a synthetic organisation, compute its metrics and print a summary.
+    // Demo(demo::DemoArgs),
+    /// Write a commented northstar.toml and create the lake folder.
+    Init(init::InitArgs),
+    /// Import CSV or NDJSON files (optionally .gz) into a lake table.
+    Import(import::ImportArgs),
+    /// Compute metrics.json for a window.
+    Compute(compute::ComputeArgs),
+    /// Run SQL over the lake and derived tables.
+    Query(query::QueryArgs),
+    /// Validate the config and plan every query against the lake.
+    Check(check::CheckArgs),
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = load_config(cli.config.as_deref())?;
+    let lake_dir = cli.lake.clone().unwrap_or_else(|| config.lake.path.clone());
+    match cli.command {
+        // Command::Demo(args) => demo::run(args, cli.lake.as_deref(), &config).await,
+        Command::Init(args) => init::run(args, &lake_dir),
+        Command::Import(args) => import::run(args, &open_lake(&lake_dir)?).await,
+        Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,
+        Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,
+        Command::Check(args) => check::run(args, &open_lake(&lake_dir)?, &config).await,
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p),
+        None if Path::new("northstar.toml").exists() => Config::load(Path::new("northstar.toml")),
+        None => Ok(Config::default()),
+    }
+}
+
+fn open_lake(dir: &Path) -> Result<Lake> {
+    Lake::open_local(dir)
+}
+
+/// Parses a `--from`/`--to` value: a date (midnight UTC) or an RFC 3339 instant.
+pub fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            Error::Usage(format!(
+                "{flag}: expected YYYY-MM-DD or an RFC 3339 time, got `{text}`"
+            ))
+        })
+}

@@ -1,0 +1,102 @@
+//! `northstar query "SQL" | --file F [--param name=value]... [--format table|csv|json]`
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::scalar::ScalarValue;
+
+use crate::config::Config;
+use crate::engine::{Engine, Params};
+use crate::error::{Error, Result};
+use crate::import::parse::parse_timestamp;
+use crate::lake::Lake;
+use crate::report::json::rows;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Aligned text table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+/// Arguments of `query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL to run (or use --file).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub sql: Option<String>,
+    /// Read the SQL from a file.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Bind `$name` in the SQL. Values that parse as a date/RFC 3339 time become
+    /// timestamps, integers and decimals become numbers, anything else text.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
+    let sql = match (&args.sql, &args.file) {
+        (Some(sql), _) => sql.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        (None, None) => return Err(Error::Usage("give SQL or --file".into())),
+    };
+    let params = parse_params(&args.params)?;
+    let engine = Engine::open(lake, &config.metrics).await?;
+    let batches = engine.execute("adhoc", &sql, &params).await?;
+    match args.format {
+        Format::Table => {
+            let table = pretty_format_batches(&batches).map_err(|e| Error::encode("table", e))?;
+            println!("{table}");
+        }
+        Format::Csv => {
+            let mut writer = datafusion::arrow::csv::Writer::new(std::io::stdout());
+            for b in &batches {
+                writer.write(b).map_err(|e| Error::encode("csv", e))?;
+            }
+        }
+        Format::Json => {
+            let rows = rows(&batches)?;
+            let text = serde_json::to_string_pretty(&rows).map_err(|e| Error::encode("json", e))?;
+            println!("{text}");
+        }
+    }
+    Ok(())
+}
+
+/// `name=value` pairs → typed parameters.
+pub fn parse_params(pairs: &[String]) -> Result<Params> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("--param expects NAME=VALUE, got `{pair}`")))?;
+            let name = name.trim().trim_start_matches('$').to_string();
+            Ok((name, typed(value)))
+        })
+        .collect()
+}
+
+fn typed(value: &str) -> ScalarValue {
+    if let Ok(i) = value.parse::<i64>() {
+        return ScalarValue::Int64(Some(i));
+    }
+    if let Ok(f) = value.parse::<f64>() {
+        return ScalarValue::Float64(Some(f));
+    }
+    if let Ok(us) = parse_timestamp(value) {
+        return ScalarValue::TimestampMicrosecond(Some(us), Some("UTC".into()));
+    }
+    ScalarValue::Utf8(Some(value.to_string()))
+}

@@ -1,0 +1,58 @@
+//! The SQL in `queries/`, compiled into the binary so one file is all a user runs.
+//!
+//! A query's id is its path under `queries/` without `.sql`. Staging views are
+//! registered in the order listed (later ones read earlier ones); metric queries
+//! take named parameters (`$from`, `$to`, `$scope`, `$grain`, ...).
+
+/// Views over the lake registered before enrichment (enrichment reads them).
+pub const STAGING_BEFORE_ENRICH: &[(&str, &str)] = &[
+    (
+        "service_owners",
+        include_str!("../../queries/staging/service_owners.sql"),
+    ),
+    (
+        "prod_deployments",
+        include_str!("../../queries/staging/prod_deployments.sql"),
+    ),
+];
+
+/// Views that read the derived tables, registered after enrichment.
+pub const STAGING_AFTER_ENRICH: &[(&str, &str)] = &[
+    (
+        "deployment_outcomes",
+        include_str!("../../queries/staging/deployment_outcomes.sql"),
+    ),
+    (
+        "lead_time_samples",
+        include_str!("../../queries/staging/lead_time_samples.sql"),
+    ),
+];
+
+/// Metric queries by id.
+pub const METRICS: &[(&str, &str)] = &[
+    (
+        "dora/deployment_frequency",
+        include_str!("../../queries/dora/deployment_frequency.sql"),
+    ),
+    (
+        "dora/lead_time",
+        include_str!("../../queries/dora/lead_time.sql"),
+    ),
+    (
+        "dora/change_failure_rate",
+        include_str!("../../queries/dora/change_failure_rate.sql"),
+    ),
+    (
+        "dora/failed_deployment_recovery_time",
+        include_str!("../../queries/dora/failed_deployment_recovery_time.sql"),
+    ),
+    (
+        "dora/rework_rate",
+        include_str!("../../queries/dora/rework_rate.sql"),
+    ),
+];
+
+/// The SQL of a metric query.
+pub fn metric_sql(id: &str) -> Option<&'static str> {
+    METRICS.iter().find(|(q, _)| *q == id).map(|(_, sql)| *sql)
+}

@@ -1,0 +1,190 @@
+//! Derived tables computed from the canonical ones before any metric runs:
+//!
+//! - `deployment_commits` (effective): the commits each production deployment
+//!   shipped first. Rows a source gave are kept as they are; deployments without them
+//!   get the commits derived from the commit graph ([`commit_graph`]).
+//! - `incident_links`: which deployment each incident is blamed on, by the first rule
+//!   that applies: explicit `caused_by_deployment_id`; `caused_by_commit_sha` → the
+//!   earliest deployment whose history contains it; else the latest deployment of the
+//!   incident's service that finished before it started, within the link window.
+//!
+//! Enrichment is pure: rows in, rows out. The engine feeds it and registers the result.
+
+pub mod commit_graph;
+
+use std::collections::{HashMap, HashSet};
+
+use commit_graph::{CommitGraph, ServiceWalk};
+
+/// A successful production deployment, as enrichment needs it.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Id.
+    pub id: String,
+    /// Service deployed.
+    pub service: String,
+    /// Deployed commit.
+    pub sha: Option<String>,
+    /// Finish time, µs since the epoch.
+    pub finished_at: i64,
+}
+
+/// An incident, as enrichment needs it.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    /// Id.
+    pub id: String,
+    /// Affected service.
+    pub service: Option<String>,
+    /// Start, µs since the epoch.
+    pub started_at: i64,
+    /// Explicit cause.
+    pub caused_by_deployment_id: Option<String>,
+    /// Causing commit.
+    pub caused_by_commit_sha: Option<String>,
+}
+
+/// Everything enrichment reads.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// Successful production deployments (any order).
+    pub deployments: Vec<Deployment>,
+    /// `(sha, parent shas)` for every known commit.
+    pub commits: Vec<(String, Vec<String>)>,
+    /// `(deployment_id, sha)` rows a source supplied.
+    pub source_deployment_commits: Vec<(String, String)>,
+    /// All incidents.
+    pub incidents: Vec<Incident>,
+    /// The link window in microseconds.
+    pub link_window_us: i64,
+}
+
+/// How a shipped-commit row came about.
+pub const ORIGIN_SOURCE: &str = "source";
+/// Derived from the commit graph.
+pub const ORIGIN_GRAPH: &str = "graph";
+
+/// Everything enrichment produces.
+#[derive(Debug, Default, PartialEq)]
+pub struct Enriched {
+    /// `(deployment_id, commit_sha, origin)`.
+    pub deployment_commits: Vec<(String, String, &'static str)>,
+    /// `(incident_id, deployment_id, rule)` with rule `explicit | commit | window`.
+    pub incident_links: Vec<(String, String, &'static str)>,
+}
+
+/// Computes the derived tables.
+pub fn enrich(inputs: &Inputs) -> Enriched {
+    let mut by_service: HashMap<&str, Vec<&Deployment>> = HashMap::new();
+    for d in &inputs.deployments {
+        by_service.entry(d.service.as_str()).or_default().push(d);
+    }
+    for deployments in by_service.values_mut() {
+        deployments.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+    }
+    let graph = CommitGraph::new(
+        inputs
+            .commits
+            .iter()
+            .map(|(s, p)| (s.as_str(), p.as_slice())),
+    );
+    let wanted: HashSet<u32> = inputs
+        .incidents
+        .iter()
+        .filter_map(|i| i.caused_by_commit_sha.as_deref())
+        .filter_map(|sha| graph.lookup(sha))
+        .collect();
+    let given: HashSet<&str> = inputs
+        .source_deployment_commits
+        .iter()
+        .map(|(d, _)| d.as_str())
+        .collect();
+    let mut out = Enriched::default();
+    out.deployment_commits.extend(
+        inputs
+            .source_deployment_commits
+            .iter()
+            .map(|(d, s)| (d.clone(), s.clone(), ORIGIN_SOURCE)),
+    );
+    // commit node → deployments (one per service) whose history first contained it.
+    let mut containing: HashMap<u32, Vec<&Deployment>> = HashMap::new();
+    let mut services: Vec<&&str> = by_service.keys().collect();
+    services.sort();
+    for service in services {
+        let mut walk = ServiceWalk::new(&graph);
+        for (k, d) in by_service[*service].iter().enumerate() {
+            let Some(sha) = d.sha.as_deref() else {
+                continue;
+            };
+            let newly = walk.advance(sha);
+            for node in &newly {
+                if wanted.contains(node) {
+                    containing.entry(*node).or_default().push(d);
+                }
+            }
+            // The first deployment of a service ships its history, not a change.
+            if k > 0 && !given.contains(d.id.as_str()) {
+                out.deployment_commits.extend(
+                    newly
+                        .iter()
+                        .map(|n| (d.id.clone(), graph.sha(*n).to_string(), ORIGIN_GRAPH)),
+                );
+            }
+        }
+    }
+    out.incident_links = link_incidents(inputs, &graph, &containing, &by_service);
+    out
+}
+
+fn link_incidents(
+    inputs: &Inputs,
+    graph: &CommitGraph,
+    containing: &HashMap<u32, Vec<&Deployment>>,
+    by_service: &HashMap<&str, Vec<&Deployment>>,
+) -> Vec<(String, String, &'static str)> {
+    let mut links = Vec::new();
+    for incident in &inputs.incidents {
+        if let Some(dep) = incident.caused_by_deployment_id.as_deref() {
+            links.push((incident.id.clone(), dep.to_string(), "explicit"));
+            continue;
+        }
+        let by_commit = incident
+            .caused_by_commit_sha
+            .as_deref()
+            .and_then(|sha| graph.lookup(sha))
+            .and_then(|node| containing.get(&node))
+            .and_then(|deps| earliest_preferring_service(deps, incident.service.as_deref()));
+        if let Some(d) = by_commit {
+            links.push((incident.id.clone(), d.id.clone(), "commit"));
+            continue;
+        }
+        let by_window = incident
+            .service
+            .as_deref()
+            .and_then(|s| by_service.get(s))
+            .and_then(|deps| {
+                let before = deps.partition_point(|d| d.finished_at <= incident.started_at);
+                before.checked_sub(1).map(|i| deps[i])
+            })
+            .filter(|d| incident.started_at - d.finished_at <= inputs.link_window_us);
+        if let Some(d) = by_window {
+            links.push((incident.id.clone(), d.id.clone(), "window"));
+        }
+    }
+    links
+}
+
+/// The earliest deployment, among those of the incident's own service if there are any.
+fn earliest_preferring_service<'a>(
+    deps: &[&'a Deployment],
+    service: Option<&str>,
+) -> Option<&'a Deployment> {
+    let same: Vec<&'a Deployment> = deps
+        .iter()
+        .copied()
+        .filter(|d| Some(d.service.as_str()) == service)
+        .collect();
+    let pool = if same.is_empty() { deps.to_vec() } else { same };
+    pool.into_iter()
+        .min_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)))
+}

@@ -1,0 +1,398 @@
+//! The canonical tables: their columns, types, natural keys and allowed values.
+//!
+//! This is the one place that says what a table looks like. The importer validates
+//! against it, the lake writes Parquet with its Arrow schema and the engine dedupes
+//! on its natural key. Adding a column here is all a new field needs.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::error::{Error, Result};
+
+/// The time zone every timestamp in the lake carries.
+pub const UTC: &str = "UTC";
+
+/// Column added by the lake writer: when the row version was written. Newest wins.
+pub const INGESTED_AT: &str = "_ingested_at";
+
+/// The logical type of a column, as the importer parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// UTF-8 text.
+    Text,
+    /// A UTC instant (RFC 3339 on input), stored as microseconds.
+    Timestamp,
+    /// true/false.
+    Bool,
+    /// 64-bit float (costs, quantities).
+    Float,
+    /// 64-bit integer.
+    Int,
+    /// A list of strings (JSON array, or space/`;`-separated in CSV).
+    TextList,
+}
+
+impl ColumnType {
+    /// The Arrow type the lake stores this column as.
+    pub fn arrow_type(self) -> DataType {
+        match self {
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
+            ColumnType::Bool => DataType::Boolean,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Int => DataType::Int64,
+            ColumnType::TextList => {
+                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+            }
+        }
+    }
+}
+
+/// One column of a canonical table.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    /// Column name, exactly as in files and SQL.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ColumnType,
+    /// Whether a record without it is invalid.
+    pub required: bool,
+    /// For enumerations: the allowed values (empty = any).
+    pub allowed: &'static [&'static str],
+    /// Value used when the input leaves the column empty.
+    pub default: Option<&'static str>,
+}
+
+/// A canonical table.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// Table name (also its folder in the lake and its name in SQL).
+    pub name: &'static str,
+    /// Columns in order.
+    pub columns: Vec<ColumnSpec>,
+    /// Natural key: a record with the same key is a new version of the same thing.
+    pub key: &'static [&'static str],
+    /// Whether input columns not listed here are ignored (true for FOCUS billing,
+    /// whose files carry dozens of optional columns) or rejected (catches typos).
+    pub ignore_unknown_columns: bool,
+}
+
+impl TableSpec {
+    /// The Arrow schema of the table as stored (columns plus `_ingested_at`).
+    pub fn stored_schema(&self) -> SchemaRef {
+        let mut fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required))
+            .collect();
+        fields.push(Field::new(
+            INGESTED_AT,
+            ColumnType::Timestamp.arrow_type(),
+            false,
+        ));
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The column spec by name.
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+const ENV_TIERS: &[&str] = &["production", "staging", "testing", "development", "other"];
+const DEPLOY_STATUSES: &[&str] = &["success", "failure", "error", "cancelled"];
+const DEPLOY_KINDS: &[&str] = &["planned", "hotfix", "rollback"];
+
+fn col(name: &'static str, ty: ColumnType) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        ty,
+        required: false,
+        allowed: &[],
+        default: None,
+    }
+}
+
+fn req(name: &'static str, ty: ColumnType) -> ColumnSpec {
+    ColumnSpec {
+        required: true,
+        ..col(name, ty)
+    }
+}
+
+fn one_of(
+    name: &'static str,
+    allowed: &'static [&'static str],
+    default: Option<&'static str>,
+) -> ColumnSpec {
+    ColumnSpec {
+        required: default.is_none(),
+        allowed,
+        default,
+        ..col(name, ColumnType::Text)
+    }
+}
+
+use ColumnType::{Bool, Float, Text, TextList, Timestamp};
+
+fn deployments() -> TableSpec {
+    TableSpec {
+        name: "deployments",
+        columns: vec![
+            req("deployment_id", Text),
+            col("source", Text),
+            col("repo", Text),
+            req("service", Text),
+            col("environment", Text),
+            one_of("env_tier", ENV_TIERS, None),
+            one_of("status", DEPLOY_STATUSES, None),
+            col("commit_sha", Text),
+            col("started_at", Timestamp),
+            col("finished_at", Timestamp),
+            one_of("kind", DEPLOY_KINDS, Some("planned")),
+            col("via_platform", Bool),
+            col("url", Text),
+        ],
+        key: &["deployment_id"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn commits() -> TableSpec {
+    TableSpec {
+        name: "commits",
+        columns: vec![
+            req("repo", Text),
+            req("commit_sha", Text),
+            col("parent_shas", TextList),
+            col("authored_at", Timestamp),
+            col("committed_at", Timestamp),
+            col("author", Text),
+            col("is_bot", Bool),
+            col("pr_id", Text),
+            col("pr_created_at", Timestamp),
+            col("pr_merged_at", Timestamp),
+        ],
+        key: &["repo", "commit_sha"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn deployment_commits() -> TableSpec {
+    TableSpec {
+        name: "deployment_commits",
+        columns: vec![req("deployment_id", Text), req("commit_sha", Text)],
+        key: &["deployment_id", "commit_sha"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn incidents() -> TableSpec {
+    TableSpec {
+        name: "incidents",
+        columns: vec![
+            req("incident_id", Text),
+            col("source", Text),
+            col("service", Text),
+            col("severity", Text),
+            col("title", Text),
+            req("started_at", Timestamp),
+            col("acknowledged_at", Timestamp),
+            col("resolved_at", Timestamp),
+            col("caused_by_deployment_id", Text),
+            col("caused_by_commit_sha", Text),
+        ],
+        key: &["incident_id"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn tickets() -> TableSpec {
+    TableSpec {
+        name: "tickets",
+        columns: vec![
+            req("ticket_id", Text),
+            col("source", Text),
+            col("project", Text),
+            col("issue_type", Text),
+            col("request_type", Text),
+            col("category", Text),
+            col("requester_team", Text),
+            col("assignee_team", Text),
+            col("priority", Text),
+            col("status", Text),
+            req("created_at", Timestamp),
+            col("first_response_at", Timestamp),
+            col("resolved_at", Timestamp),
+            col("labels", TextList),
+        ],
+        key: &["ticket_id"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn ticket_transitions() -> TableSpec {
+    TableSpec {
+        name: "ticket_transitions",
+        columns: vec![
+            req("ticket_id", Text),
+            req("at", Timestamp),
+            col("from_status", Text),
+            req("to_status", Text),
+            col("to_category", Text),
+        ],
+        key: &["ticket_id", "at", "to_status"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn platform_actions() -> TableSpec {
+    TableSpec {
+        name: "platform_actions",
+        columns: vec![
+            req("action_id", Text),
+            col("source", Text),
+            req("action", Text),
+            col("category", Text),
+            col("team", Text),
+            col("service", Text),
+            req("requested_at", Timestamp),
+            col("completed_at", Timestamp),
+            col("status", Text),
+        ],
+        key: &["action_id"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn services() -> TableSpec {
+    TableSpec {
+        name: "services",
+        columns: vec![
+            req("service", Text),
+            col("team", Text),
+            col("created_at", Timestamp),
+            col("tier", Text),
+            col("on_platform", Bool),
+        ],
+        key: &["service"],
+        ignore_unknown_columns: false,
+    }
+}
+
+/// FOCUS 1.0–1.3 columns northstar reads, plus the `x_` columns it adds.
+fn costs() -> TableSpec {
+    TableSpec {
+        name: "costs",
+        columns: vec![
+            req("x_line_id", Text),
+            col("x_source_file", Text),
+            col("x_team", Text),
+            col("x_service", Text),
+            req("BilledCost", Float),
+            req("EffectiveCost", Float),
+            col("ListCost", Float),
+            col("ContractedCost", Float),
+            req("BillingCurrency", Text),
+            col("BillingAccountId", Text),
+            col("BillingAccountName", Text),
+            col("BillingPeriodStart", Timestamp),
+            col("BillingPeriodEnd", Timestamp),
+            req("ChargePeriodStart", Timestamp),
+            col("ChargePeriodEnd", Timestamp),
+            col("ChargeCategory", Text),
+            col("ChargeDescription", Text),
+            col("ProviderName", Text),
+            col("PublisherName", Text),
+            col("InvoiceIssuerName", Text),
+            col("SubAccountId", Text),
+            col("SubAccountName", Text),
+            col("RegionId", Text),
+            col("RegionName", Text),
+            col("ResourceId", Text),
+            col("ResourceName", Text),
+            col("ResourceType", Text),
+            col("ServiceCategory", Text),
+            col("ServiceName", Text),
+            col("SkuId", Text),
+            col("PricingUnit", Text),
+            col("PricingQuantity", Float),
+            col("ConsumedQuantity", Float),
+            col("ConsumedUnit", Text),
+            col("Tags", Text),
+        ],
+        key: &["x_line_id"],
+        ignore_unknown_columns: true,
+    }
+}
+
+/// Rows that could not be imported, with the reason. Readable with `northstar query`.
+fn quarantine() -> TableSpec {
+    TableSpec {
+        name: "quarantine",
+        columns: vec![
+            req("quarantine_id", Text),
+            req("target_table", Text),
+            req("source_file", Text),
+            req("record", ColumnType::Int),
+            col("field", Text),
+            req("reason", Text),
+            col("raw", Text),
+        ],
+        key: &["quarantine_id"],
+        ignore_unknown_columns: false,
+    }
+}
+
+/// Every table the lake holds, in dependency order.
+pub fn all_tables() -> Vec<TableSpec> {
+    vec![
+        services(),
+        deployments(),
+        commits(),
+        deployment_commits(),
+        incidents(),
+        tickets(),
+        ticket_transitions(),
+        platform_actions(),
+        costs(),
+        quarantine(),
+    ]
+}
+
+/// The table with this name, or a usage error listing the known ones.
+pub fn table(name: &str) -> Result<TableSpec> {
+    let tables = all_tables();
+    let known = tables.iter().map(|t| t.name).collect::<Vec<_>>().join(", ");
+    tables
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| Error::UnknownTable(name.to_string(), known))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_column_exists_and_is_required() {
+        for t in all_tables() {
+            for k in t.key {
+                let c = t
+                    .column(k)
+                    .unwrap_or_else(|| panic!("{}.{k} missing", t.name));
+                assert!(c.required, "{}.{k} must be required", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_table_names_the_known_ones() {
+        let err = table("deploys").unwrap_err().to_string();
+        assert!(
+            err.contains("deploys") && err.contains("deployments"),
+            "{err}"
+        );
+    }
+}

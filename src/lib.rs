@@ -1,0 +1,27 @@
+//! # northstar
+//!
+//! How fast and how safely a platform organisation delivers, and what it costs.
+//!
+//! ```text
+//! sources ──import/collect──▶ lake (Parquet) ──enrich──▶ derived tables ──queries/*.sql──▶ metrics.json
+//!                              lake::Lake        enrich        engine::Engine              report
+//! ```
+//!
+//! Data flows one way. [`import`] validates files against the canonical
+//! [`lake::tables`] and writes them through [`lake::Lake`]; [`engine::Engine`]
+//! registers the lake in DataFusion (newest version per natural key), runs
+//! [`enrich`] to derive what each deployment shipped and which deployment each
+//! incident is blamed on, and runs the SQL in `queries/`; [`report`] turns the
+//! results into the `metrics.json` contract. [`demo`] builds a synthetic
+//! organisation that goes through the same path.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod config;
+// pub mod demo; (TEMP)
+pub mod engine;
+pub mod enrich;
+pub mod error;
+pub mod import;
+pub mod lake;
+pub mod report;

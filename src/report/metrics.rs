@@ -1,0 +1,240 @@
+//! `metrics.json`: the five DORA metrics for the org, every team and every service,
+//! over the window and as weekly and monthly series.
+//!
+//! The figures come only from the queries in `queries/dora/`; this module binds their
+//! parameters, arranges the rows and fills the groups a query returned no row for
+//! (no sample) with `n = 0` and null figures. The shape is fixed by
+//! `schemas/metrics.schema.json`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use datafusion::scalar::ScalarValue;
+use serde_json::{Map, Value as Json, json};
+
+use super::json::rows;
+use crate::config::MetricSettings;
+use crate::engine::{Engine, Params};
+use crate::error::{Error, Result};
+
+/// Version of the `metrics.json` contract. Bump the major part on breaking changes.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// A half-open time window `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub from: DateTime<Utc>,
+    /// Exclusive end.
+    pub to: DateTime<Utc>,
+}
+
+/// One metric: its key in the JSON, its query, and the fields that read 0 (rather
+/// than null) for a group with no sample.
+struct MetricDef {
+    key: &'static str,
+    query: &'static str,
+    zero_when_empty: &'static [&'static str],
+    null_when_empty: &'static [&'static str],
+}
+
+const METRICS: &[MetricDef] = &[
+    MetricDef {
+        key: "deployment_frequency",
+        query: "dora/deployment_frequency",
+        zero_when_empty: &["n", "deployments"],
+        null_when_empty: &["tier"],
+    },
+    MetricDef {
+        key: "lead_time",
+        query: "dora/lead_time",
+        zero_when_empty: &["n"],
+        null_when_empty: &["median_hours", "p90_hours", "tier"],
+    },
+    MetricDef {
+        key: "change_failure_rate",
+        query: "dora/change_failure_rate",
+        zero_when_empty: &["n", "failed"],
+        null_when_empty: &["rate", "tier"],
+    },
+    MetricDef {
+        key: "failed_deployment_recovery_time",
+        query: "dora/failed_deployment_recovery_time",
+        zero_when_empty: &["n", "unresolved"],
+        null_when_empty: &["median_hours", "p90_hours", "tier"],
+    },
+    MetricDef {
+        key: "rework_rate",
+        query: "dora/rework_rate",
+        zero_when_empty: &["n", "rework"],
+        null_when_empty: &["rate"],
+    },
+];
+
+const SCOPES: &[(&str, &str)] = &[("org", "org"), ("team", "teams"), ("service", "services")];
+const SERIES_GRAINS: &[&str] = &["week", "month"];
+
+/// (scope key, period start) → metric key → figures.
+type Grid = BTreeMap<(String, String), Map<String, Json>>;
+
+/// Computes the whole `metrics.json` document.
+pub async fn compute(
+    engine: &Engine,
+    window: Window,
+    settings: &MetricSettings,
+    generated_at: DateTime<Utc>,
+) -> Result<Json> {
+    if window.from >= window.to {
+        return Err(Error::Usage(format!(
+            "empty window: --from {} is not before --to {}",
+            window.from.date_naive(),
+            window.to.date_naive()
+        )));
+    }
+    let mut dora = Map::new();
+    for (scope, plural) in SCOPES {
+        let grid = scope_grid(engine, window, settings, scope, "window").await?;
+        let mut by_key: Map<String, Json> = grid
+            .into_iter()
+            .map(|((key, _), figures)| (key, Json::Object(figures)))
+            .collect();
+        if *scope == "org" {
+            let org = by_key
+                .remove("org")
+                .unwrap_or_else(|| Json::Object(Map::new()));
+            dora.insert("org".into(), org);
+        } else {
+            dora.insert((*plural).into(), Json::Object(by_key));
+        }
+    }
+    let mut series = Map::new();
+    for grain in SERIES_GRAINS {
+        let mut per_scope = Map::new();
+        for (scope, plural) in SCOPES {
+            let grid = scope_grid(engine, window, settings, scope, grain).await?;
+            let mut lists: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+            for ((key, _), figures) in grid {
+                lists.entry(key).or_default().push(Json::Object(figures));
+            }
+            let value = if *scope == "org" {
+                Json::Array(lists.remove("org").unwrap_or_default())
+            } else {
+                Json::Object(
+                    lists
+                        .into_iter()
+                        .map(|(k, v)| (k, Json::Array(v)))
+                        .collect(),
+                )
+            };
+            per_scope.insert((*plural).into(), value);
+        }
+        series.insert((*grain).into(), Json::Object(per_scope));
+    }
+    dora.insert("series".into(), Json::Object(series));
+    Ok(json!({
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "window": {
+            "from": window.from.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "to": window.to.to_rfc3339_opts(SecondsFormat::Secs, true),
+        },
+        "settings": {
+            "lead_time_start": settings.lead_time_start.as_str(),
+            "link_window_days": settings.link_window_days,
+            "min_n": settings.min_n,
+        },
+        "dora": dora,
+    }))
+}
+
+/// The query parameters every metric query takes.
+pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &str) -> Params {
+    let ts = |t: DateTime<Utc>| {
+        ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
+    };
+    let text = |s: &str| ScalarValue::Utf8(Some(s.to_string()));
+    Params::from([
+        ("from".to_string(), ts(window.from)),
+        ("to".to_string(), ts(window.to)),
+        ("scope".to_string(), text(scope)),
+        ("grain".to_string(), text(grain)),
+        (
+            "lead_time_start".to_string(),
+            text(settings.lead_time_start.as_str()),
+        ),
+    ])
+}
+
+/// Runs all five metrics for one scope and grain; every (key, period) the deployment
+/// frequency grid has gets all five, filled where a query had no row.
+async fn scope_grid(
+    engine: &Engine,
+    window: Window,
+    settings: &MetricSettings,
+    scope: &str,
+    grain: &str,
+) -> Result<Grid> {
+    let mut params = params(window, settings, scope, grain);
+    let mut grid = Grid::new();
+    for def in METRICS {
+        if def.query != "dora/lead_time" {
+            params.remove("lead_time_start");
+        } else {
+            params.insert(
+                "lead_time_start".into(),
+                ScalarValue::Utf8(Some(settings.lead_time_start.as_str().into())),
+            );
+        }
+        let batches = engine.run_query(def.query, &params).await?;
+        for mut row in rows(&batches)? {
+            let key = take_text(&mut row, "scope_key");
+            let period = take_text(&mut row, "period_start");
+            let period_end = row.remove("period_end");
+            let n = row.get("n").and_then(Json::as_u64).unwrap_or(0);
+            row.insert(
+                "low_sample".into(),
+                Json::Bool(n < u64::from(settings.min_n)),
+            );
+            let entry = grid
+                .entry((key, period.clone()))
+                .or_insert_with(|| period_header(grain, &period, period_end));
+            entry.insert(def.key.into(), Json::Object(row));
+        }
+    }
+    for figures in grid.values_mut() {
+        for def in METRICS {
+            figures.entry(def.key).or_insert_with(|| empty_metric(def));
+        }
+    }
+    Ok(grid)
+}
+
+fn take_text(row: &mut Map<String, Json>, key: &str) -> String {
+    match row.remove(key) {
+        Some(Json::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Series entries carry their period; window entries do not need it.
+fn period_header(grain: &str, period: &str, period_end: Option<Json>) -> Map<String, Json> {
+    let mut header = Map::new();
+    if grain != "window" {
+        header.insert("period_start".into(), Json::String(period.to_string()));
+        header.insert("period_end".into(), period_end.unwrap_or(Json::Null));
+    }
+    header
+}
+
+fn empty_metric(def: &MetricDef) -> Json {
+    let mut m = Map::new();
+    for f in def.zero_when_empty {
+        m.insert((*f).into(), json!(0));
+    }
+    for f in def.null_when_empty {
+        m.insert((*f).into(), Json::Null);
+    }
+    m.insert("low_sample".into(), Json::Bool(true));
+    Json::Object(m)
+}

@@ -1,0 +1,4 @@
+//! Outputs: query results as JSON rows and the `metrics.json` contract.
+
+pub mod json;
+pub mod metrics;
