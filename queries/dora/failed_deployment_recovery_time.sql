@@ -4,7 +4,7 @@
 -- recovered_at (deployment_outcomes: latest resolution of its linked incidents, or
 -- the finish of the rollback that replaced it), floored at 0. Failed deployments not
 -- yet recovered are counted in `unresolved` and not timed.
--- Median and p90 interpolated. Tier: elite < 1 h, high < 1 day, medium < 1 week,
+-- Median and p90 interpolated like PERCENTILE_CONT (p90 by hand: see lead_time.sql). Tier: elite < 1 h, high < 1 day, medium < 1 week,
 -- else low; NULL when nothing was timed.
 WITH failed AS (
     SELECT
@@ -17,6 +17,13 @@ WITH failed AS (
         CASE WHEN recovered_at IS NULL THEN 1 ELSE 0 END AS unresolved
     FROM deployment_outcomes
     WHERE failed AND finished_at >= $from AND finished_at < $to
+),
+ranked AS (
+    SELECT
+        *,
+        CAST(row_number() OVER (PARTITION BY scope_key, period_start ORDER BY hours NULLS LAST) - 1 AS DOUBLE) AS i,
+        0.9 * CAST(count(hours) OVER (PARTITION BY scope_key, period_start) - 1 AS DOUBLE) AS p90_pos
+    FROM failed
 )
 SELECT
     scope_key,
@@ -24,7 +31,12 @@ SELECT
     count(*) AS n,
     sum(unresolved) AS unresolved,
     median(hours) AS median_hours,
-    percentile_cont(hours, 0.9) AS p90_hours,
+    CASE WHEN count(hours) > 0 THEN sum(CASE
+        WHEN hours IS NULL THEN 0
+        WHEN i = floor(p90_pos) THEN hours * (1 - (p90_pos - floor(p90_pos)))
+        WHEN i = floor(p90_pos) + 1 THEN hours * (p90_pos - floor(p90_pos))
+        ELSE 0
+    END) END AS p90_hours,
     CASE
         WHEN median(hours) IS NULL THEN NULL
         WHEN median(hours) < 1 THEN 'elite'
@@ -32,6 +44,6 @@ SELECT
         WHEN median(hours) < 24 * 7 THEN 'medium'
         ELSE 'low'
     END AS tier
-FROM failed
+FROM ranked
 GROUP BY scope_key, period_start
 ORDER BY scope_key, period_start

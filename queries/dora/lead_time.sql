@@ -3,7 +3,9 @@
 --             $lead_time_start ('authored' | 'committed' | 'pr_created' | 'pr_merged').
 -- One sample per (deployment, commit it shipped first): deployment.finished_at minus
 -- the commit's start point, in hours. Spans <= 0 (or with no start point) are dropped.
--- n = samples (commits). Median and p90 are interpolated (PERCENTILE_CONT).
+-- n = samples (commits). Median and p90 are interpolated like PERCENTILE_CONT: the
+-- p90 is computed here by hand because DataFusion 55's percentile_cont truncates its
+-- interpolation weight to 6 decimals (43.199976 where 43.2 is right).
 -- Tier: elite < 24 h, high < 1 week, medium < 30 days, else low; NULL when n = 0.
 -- Periods are by the deployment's finish time.
 WITH samples AS (
@@ -20,20 +22,33 @@ WITH samples AS (
             END)) / 3600.0 AS hours
     FROM lead_time_samples
     WHERE finished_at >= $from AND finished_at < $to
+),
+ranked AS (
+    SELECT
+        scope_key,
+        period_start,
+        hours,
+        CAST(row_number() OVER (PARTITION BY scope_key, period_start ORDER BY hours) - 1 AS DOUBLE) AS i,
+        0.9 * CAST(count(*) OVER (PARTITION BY scope_key, period_start) - 1 AS DOUBLE) AS p90_pos
+    FROM samples
+    WHERE hours > 0
 )
 SELECT
     scope_key,
     period_start,
     count(*) AS n,
     median(hours) AS median_hours,
-    percentile_cont(hours, 0.9) AS p90_hours,
+    sum(CASE
+        WHEN i = floor(p90_pos) THEN hours * (1 - (p90_pos - floor(p90_pos)))
+        WHEN i = floor(p90_pos) + 1 THEN hours * (p90_pos - floor(p90_pos))
+        ELSE 0
+    END) AS p90_hours,
     CASE
         WHEN median(hours) < 24 THEN 'elite'
         WHEN median(hours) < 24 * 7 THEN 'high'
         WHEN median(hours) < 24 * 30 THEN 'medium'
         ELSE 'low'
     END AS tier
-FROM samples
-WHERE hours > 0
+FROM ranked
 GROUP BY scope_key, period_start
 ORDER BY scope_key, period_start

@@ -1,1 +1,8 @@
+//! The single integration-test binary: one module per area, shared helpers in
+//! `support`.
 
+mod cli;
+mod golden;
+mod import;
+mod lake;
+mod support;

@@ -1,0 +1,59 @@
+//! Lake durability: a writer killed with SIGKILL mid-import leaves a lake that reads
+//! and holds either nothing or everything of that import; re-running converges.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::{query, temp_lake};
+
+const ROWS: usize = 60_000;
+
+fn big_deployments_csv() -> String {
+    let mut text = String::from("deployment_id,service,env_tier,status,commit_sha,finished_at\n");
+    for i in 0..ROWS {
+        let _ = writeln!(
+            text,
+            "d{i},svc{},production,success,{:040x},2024-03-{:02}T10:00:00Z",
+            i % 40,
+            i * 7919,
+            1 + i % 28
+        );
+    }
+    text
+}
+
+async fn deployments_count(lake: &northstar::lake::Lake) -> i64 {
+    query(lake, "SELECT count(*) AS n FROM deployments").await[0]["n"].as_i64().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn kill_during_import_leaves_a_consistent_lake() {
+    let (dir, lake) = temp_lake();
+    let csv = crate::support::write_file(dir.path(), "big.csv", &big_deployments_csv());
+    let lake_dir = lake.local_root().to_path_buf();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_northstar"))
+            .arg("--lake")
+            .arg(&lake_dir)
+            .args(["import", "deployments"])
+            .arg(&csv)
+            .spawn()
+            .expect("spawn northstar")
+    };
+    let mut outcomes = Vec::new();
+    for delay_ms in [5_u64, 40, 150, 400, 900, 1_500] {
+        let mut child = run();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL on Unix; the process may already have finished.
+        let _ = child.wait();
+        let n = deployments_count(&lake).await;
+        assert!(n == 0 || n == ROWS as i64, "after a kill at {delay_ms} ms the lake holds {n} rows");
+        outcomes.push(n);
+    }
+    let status = run().wait().expect("wait");
+    assert!(status.success());
+    assert_eq!(deployments_count(&lake).await, ROWS as i64, "re-running converges: {outcomes:?}");
+    let files = lake.files("deployments").await.unwrap_or_default();
+    assert_eq!(files.len(), 1, "every run wrote the same content-addressed file: {files:?}");
+}

@@ -1,0 +1,88 @@
+//! Shared helpers: temporary lakes seeded from fixture files, metric computation,
+//! and float comparison.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use northstar::config::MetricSettings;
+use northstar::engine::Engine;
+use northstar::import::{ImportOptions, import_files};
+use northstar::lake::Lake;
+use northstar::report::metrics::{Window, compute};
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture path under `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("fixtures").join(rel)
+}
+
+/// A temporary lake; the folder lives as long as the returned guard.
+pub fn temp_lake() -> (TempDir, Lake) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lake = Lake::open_local(&dir.path().join("lake")).expect("open lake");
+    (dir, lake)
+}
+
+/// Imports `(table, file)` pairs, failing the test on any error.
+pub async fn seed(lake: &Lake, files: &[(&str, PathBuf)]) {
+    for (table, file) in files {
+        import_files(lake, table, std::slice::from_ref(file), ImportOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("import {table} {}: {e}", file.display()));
+    }
+}
+
+/// A lake holding the golden fixtures.
+pub async fn golden_lake() -> (TempDir, Lake) {
+    let (dir, lake) = temp_lake();
+    let files: Vec<(&str, PathBuf)> = ["services", "commits", "deployments", "incidents"]
+        .into_iter()
+        .map(|t| (t, fixture(&format!("golden/{t}.csv"))))
+        .collect();
+    seed(&lake, &files).await;
+    (dir, lake)
+}
+
+/// UTC midnight of a date.
+pub fn day(date: &str) -> DateTime<Utc> {
+    format!("{date}T00:00:00Z").parse().expect("date")
+}
+
+/// `metrics.json` for a window, with default settings.
+pub async fn metrics(lake: &Lake, from: &str, to: &str) -> Json {
+    metrics_with(lake, from, to, &MetricSettings::default()).await
+}
+
+/// `metrics.json` for a window and settings.
+pub async fn metrics_with(lake: &Lake, from: &str, to: &str, settings: &MetricSettings) -> Json {
+    let engine = Engine::open(lake, settings).await.expect("engine");
+    let window = Window { from: day(from), to: day(to) };
+    compute(&engine, window, settings, day("2024-06-01")).await.expect("compute")
+}
+
+/// Rows of a SQL query over the lake as JSON objects.
+pub async fn query(lake: &Lake, sql: &str) -> Vec<serde_json::Map<String, Json>> {
+    let engine = Engine::open(lake, &MetricSettings::default()).await.expect("engine");
+    let batches = engine.execute("test", sql, &Default::default()).await.expect("query");
+    northstar::report::json::rows(&batches).expect("rows")
+}
+
+/// Asserts a JSON number equals `expected` within 1e-9.
+#[track_caller]
+pub fn assert_close(actual: &Json, expected: f64) {
+    let a = actual.as_f64().unwrap_or_else(|| panic!("expected a number, got {actual}"));
+    assert!((a - expected).abs() < 1e-9, "expected {expected}, got {a}");
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write fixture");
+    path
+}
