@@ -18,7 +18,7 @@
 
 pub mod cli;
 pub mod config;
-// pub mod demo; (TEMP)
+pub mod demo;
 pub mod engine;
 pub mod enrich;
 pub mod error;

@@ -39,13 +39,21 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
     let out = args.out.join("metrics.json");
     write_json_atomically(&out, &doc)?;
-    println!("northstar demo: a synthetic organisation, {} to {}", demo::DEMO_START, demo::DEMO_END);
+    println!(
+        "northstar demo: a synthetic organisation, {} to {}",
+        demo::DEMO_START,
+        demo::DEMO_END
+    );
     for w in &written {
         println!("  {:<20} {:>7} rows", w.table, w.rows);
     }
     print_summary(&doc);
     println!("metrics: {}", out.display());
-    println!("lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")", lake_dir.display(), lake_dir.display());
+    println!(
+        "lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")",
+        lake_dir.display(),
+        lake_dir.display()
+    );
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -54,7 +62,10 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
 fn print_summary(doc: &Json) {
     let org = &doc["dora"]["org"];
     let num = |v: &Json| v.as_f64().map_or("n/a".to_string(), |f| format!("{f:.2}"));
-    let pct = |v: &Json| v.as_f64().map_or("n/a".to_string(), |f| format!("{:.1}%", f * 100.0));
+    let pct = |v: &Json| {
+        v.as_f64()
+            .map_or("n/a".to_string(), |f| format!("{:.1}%", f * 100.0))
+    };
     let tier = |v: &Json| v.as_str().unwrap_or("n/a").to_string();
     let df = &org["deployment_frequency"];
     let lt = &org["lead_time"];
@@ -64,19 +75,37 @@ fn print_summary(doc: &Json) {
     println!("org DORA metrics:");
     println!(
         "  deployment frequency      {} /day, median {} deploy days/week  tier {:<6} n={}",
-        num(&df["per_day"]), num(&df["median_deploy_days_per_week"]), tier(&df["tier"]), df["n"]
+        num(&df["per_day"]),
+        num(&df["median_deploy_days_per_week"]),
+        tier(&df["tier"]),
+        df["n"]
     );
     println!(
         "  change lead time          median {} h, p90 {} h        tier {:<6} n={}",
-        num(&lt["median_hours"]), num(&lt["p90_hours"]), tier(&lt["tier"]), lt["n"]
+        num(&lt["median_hours"]),
+        num(&lt["p90_hours"]),
+        tier(&lt["tier"]),
+        lt["n"]
     );
     println!(
         "  change failure rate       {} ({} failed)                 tier {:<6} n={}",
-        pct(&cfr["rate"]), cfr["failed"], tier(&cfr["tier"]), cfr["n"]
+        pct(&cfr["rate"]),
+        cfr["failed"],
+        tier(&cfr["tier"]),
+        cfr["n"]
     );
     println!(
         "  failed deploy recovery    median {} h, p90 {} h, {} unresolved  tier {:<6} n={}",
-        num(&fdrt["median_hours"]), num(&fdrt["p90_hours"]), fdrt["unresolved"], tier(&fdrt["tier"]), fdrt["n"]
+        num(&fdrt["median_hours"]),
+        num(&fdrt["p90_hours"]),
+        fdrt["unresolved"],
+        tier(&fdrt["tier"]),
+        fdrt["n"]
     );
-    println!("  deployment rework rate    {} ({} rework)  n={}", pct(&rw["rate"]), rw["rework"], rw["n"]);
+    println!(
+        "  deployment rework rate    {} ({} rework)  n={}",
+        pct(&rw["rate"]),
+        rw["rework"],
+        rw["n"]
+    );
 }

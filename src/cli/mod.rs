@@ -3,7 +3,7 @@
 
 mod check;
 mod compute;
-// mod demo; (TEMP)
+mod demo;
 mod import;
 mod init;
 mod query;
@@ -39,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build a synthetic organisation, compute its metrics and print a summary.
-    // Demo(demo::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Write a commented northstar.toml and create the lake folder.
     Init(init::InitArgs),
     /// Import CSV or NDJSON files (optionally .gz) into a lake table.
@@ -57,7 +57,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let config = load_config(cli.config.as_deref())?;
     let lake_dir = cli.lake.clone().unwrap_or_else(|| config.lake.path.clone());
     match cli.command {
-        // Command::Demo(args) => demo::run(args, cli.lake.as_deref(), &config).await,
+        Command::Demo(args) => demo::run(args, cli.lake.as_deref(), &config).await,
         Command::Init(args) => init::run(args, &lake_dir),
         Command::Import(args) => import::run(args, &open_lake(&lake_dir)?).await,
         Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,

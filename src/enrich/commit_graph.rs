@@ -67,24 +67,34 @@ impl CommitGraph {
 }
 
 /// Walks one service's deployments in order, remembering what was reached.
-pub struct ServiceWalk<'g> {
+///
+/// The "reached" marks are epoch stamps shared by all services: starting the next
+/// service is O(1) instead of clearing a bitmap the size of the whole graph.
+pub struct GraphWalker<'g> {
     graph: &'g CommitGraph,
-    reached: Vec<bool>,
+    marks: Vec<u32>,
+    epoch: u32,
     stack: Vec<u32>,
 }
 
-impl<'g> ServiceWalk<'g> {
-    /// A walk with nothing reached yet.
+impl<'g> GraphWalker<'g> {
+    /// A walker over `graph`; call [`GraphWalker::next_service`] before each service.
     pub fn new(graph: &'g CommitGraph) -> Self {
-        ServiceWalk {
+        GraphWalker {
             graph,
-            reached: vec![false; graph.len()],
+            marks: vec![0; graph.len()],
+            epoch: 0,
             stack: Vec::new(),
         }
     }
 
-    /// The commits reachable from `sha` that no earlier call reached, in walk order.
-    /// An unknown sha reaches nothing.
+    /// Forgets everything reached so far: the next service starts from nothing.
+    pub fn next_service(&mut self) {
+        self.epoch += 1;
+    }
+
+    /// The commits reachable from `sha` that no earlier call for this service
+    /// reached, in walk order. An unknown sha reaches nothing.
     pub fn advance(&mut self, sha: &str) -> Vec<u32> {
         let mut newly = Vec::new();
         let Some(start) = self.graph.lookup(sha) else {
@@ -92,11 +102,11 @@ impl<'g> ServiceWalk<'g> {
         };
         self.stack.push(start);
         while let Some(node) = self.stack.pop() {
-            let seen = &mut self.reached[node as usize];
-            if *seen {
+            let mark = &mut self.marks[node as usize];
+            if *mark == self.epoch {
                 continue;
             }
-            *seen = true;
+            *mark = self.epoch;
             newly.push(node);
             self.stack
                 .extend(self.graph.parents[node as usize].iter().copied());
@@ -133,12 +143,16 @@ mod tests {
             ("a3", &["a2", "b1"]),
             ("a4", &["a3"]),
         ]);
-        let mut walk = ServiceWalk::new(&g);
+        let mut walk = GraphWalker::new(&g);
+        walk.next_service();
         assert_eq!(shas(&g, walk.advance("a2")), ["a1", "a2"]);
         // rev-list a4 ^a2 = a4 a3 b1
         assert_eq!(shas(&g, walk.advance("a4")), ["a3", "a4", "b1"]);
         // redeploying the same sha ships nothing
         assert!(walk.advance("a4").is_empty());
         assert!(walk.advance("unknown").is_empty());
+        // Another service starts from nothing.
+        walk.next_service();
+        assert_eq!(shas(&g, walk.advance("a2")), ["a1", "a2"]);
     }
 }

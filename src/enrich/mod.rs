@@ -14,7 +14,7 @@ pub mod commit_graph;
 
 use std::collections::{HashMap, HashSet};
 
-use commit_graph::{CommitGraph, ServiceWalk};
+use commit_graph::{CommitGraph, GraphWalker};
 
 /// A successful production deployment, as enrichment needs it.
 #[derive(Debug, Clone)]
@@ -110,8 +110,9 @@ pub fn enrich(inputs: &Inputs) -> Enriched {
     let mut containing: HashMap<u32, Vec<&Deployment>> = HashMap::new();
     let mut services: Vec<&&str> = by_service.keys().collect();
     services.sort();
+    let mut walk = GraphWalker::new(&graph);
     for service in services {
-        let mut walk = ServiceWalk::new(&graph);
+        walk.next_service();
         for (k, d) in by_service[*service].iter().enumerate() {
             let Some(sha) = d.sha.as_deref() else {
                 continue;

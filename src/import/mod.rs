@@ -58,6 +58,12 @@ pub struct Rejected {
 
 impl Rejected {
     fn into_error(self) -> Error {
+        if self.field.is_empty() {
+            return Error::BadFile {
+                file: self.file,
+                reason: format!("line {}: {}", self.line, self.reason),
+            };
+        }
         Error::BadRecord {
             file: self.file,
             line: self.line,

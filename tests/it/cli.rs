@@ -6,14 +6,21 @@ use std::process::{Command, Output};
 use crate::support::{fixture, repo_root};
 
 fn northstar(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_northstar")).args(args).output().expect("run northstar")
+    Command::new(env!("CARGO_BIN_EXE_northstar"))
+        .args(args)
+        .output()
+        .expect("run northstar")
 }
 
 fn golden_lake_via_cli(lake: &str) {
     for table in ["services", "commits", "deployments", "incidents"] {
         let file = fixture(&format!("golden/{table}.csv"));
         let out = northstar(&["--lake", lake, "import", table, &file.to_string_lossy()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -24,16 +31,31 @@ fn compute_output_matches_the_json_schema() {
     golden_lake_via_cli(&lake);
     let out_file = dir.path().join("metrics.json");
     let out = northstar(&[
-        "--lake", &lake, "compute", "--from", "2024-03-04", "--to", "2024-03-18", "--out",
+        "--lake",
+        &lake,
+        "compute",
+        "--from",
+        "2024-03-04",
+        "--to",
+        "2024-03-18",
+        "--out",
         &out_file.to_string_lossy(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&out_file).expect("metrics.json")).expect("json");
-    let schema_text = std::fs::read(repo_root().join("schemas/metrics.schema.json")).expect("schema");
+    let schema_text =
+        std::fs::read(repo_root().join("schemas/metrics.schema.json")).expect("schema");
     let schema: serde_json::Value = serde_json::from_slice(&schema_text).expect("schema json");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(doc["dora"]["org"]["deployment_frequency"]["n"], 10);
     // The schema must be able to fail: a rate given in percent is rejected.
@@ -49,13 +71,29 @@ fn exit_codes_separate_usage_from_runtime_errors() {
     let csv = dir.path().join("x.csv");
     std::fs::write(&csv, "incident_id,started_at\nI1,yesterday\n").expect("write");
     let csv = csv.to_string_lossy().into_owned();
-    assert_eq!(northstar(&["--lake", &lake, "import", "nope", &csv]).status.code(), Some(2));
-    assert_eq!(northstar(&["--lake", &lake, "frobnicate"]).status.code(), Some(2));
-    assert_eq!(northstar(&["--lake", &lake, "compute", "--from", "soon"]).status.code(), Some(2));
+    assert_eq!(
+        northstar(&["--lake", &lake, "import", "nope", &csv])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        northstar(&["--lake", &lake, "frobnicate"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        northstar(&["--lake", &lake, "compute", "--from", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
     let bad = northstar(&["--lake", &lake, "import", "incidents", &csv]);
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("x.csv") && stderr.contains("line 2") && stderr.contains("started_at"), "{stderr}");
+    assert!(
+        stderr.contains("x.csv") && stderr.contains("line 2") && stderr.contains("started_at"),
+        "{stderr}"
+    );
     assert!(northstar(&["--help"]).status.success());
     assert!(northstar(&["import", "--help"]).status.success());
 }
@@ -66,12 +104,41 @@ fn query_formats_and_parameters() {
     let lake = dir.path().join("lake").to_string_lossy().into_owned();
     golden_lake_via_cli(&lake);
     let sql = "SELECT deployment_id FROM prod_deployments WHERE finished_at >= $from AND service = $svc ORDER BY 1";
-    let out = northstar(&["--lake", &lake, "query", sql, "--param", "from=2024-03-11", "--param", "svc=api", "--format", "csv"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "deployment_id\nA6\nA7\nA8\n");
-    let out = northstar(&["--lake", &lake, "query", "SELECT count(*) AS n FROM deployments", "--format", "json"]);
+    let out = northstar(&[
+        "--lake",
+        &lake,
+        "query",
+        sql,
+        "--param",
+        "from=2024-03-11",
+        "--param",
+        "svc=api",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "deployment_id\nA6\nA7\nA8\n"
+    );
+    let out = northstar(&[
+        "--lake",
+        &lake,
+        "query",
+        "SELECT count(*) AS n FROM deployments",
+        "--format",
+        "json",
+    ]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rows[0]["n"], 14);
     let check = northstar(&["--lake", &lake, "check"]);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }

@@ -35,7 +35,11 @@ const TO: &str = "2024-03-18";
 #[tokio::test]
 async fn incidents_link_by_each_rule_and_not_beyond_the_window() {
     let (_dir, lake) = golden_lake().await;
-    let links = query(&lake, "SELECT incident_id, deployment_id, link_rule FROM incident_links ORDER BY 1").await;
+    let links = query(
+        &lake,
+        "SELECT incident_id, deployment_id, link_rule FROM incident_links ORDER BY 1",
+    )
+    .await;
     let got: Vec<(String, String, String)> = links
         .iter()
         .map(|r| {
@@ -43,9 +47,15 @@ async fn incidents_link_by_each_rule_and_not_beyond_the_window() {
             (s("incident_id"), s("deployment_id"), s("link_rule"))
         })
         .collect();
-    let expected = [("I1", "A2", "explicit"), ("I2", "W2", "commit"), ("I3", "B1", "window")];
-    let expected: Vec<(String, String, String)> =
-        expected.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+    let expected = [
+        ("I1", "A2", "explicit"),
+        ("I2", "W2", "commit"),
+        ("I3", "B1", "window"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
     assert_eq!(got, expected, "I4 must stay unlinked");
 }
 
@@ -60,11 +70,27 @@ async fn shipped_commits_follow_the_graph_and_skip_first_deployments() {
     .await;
     let got: Vec<String> = rows
         .iter()
-        .map(|r| format!("{}:{}", r["deployment_id"].as_str().unwrap_or(""), r["shas"].as_str().unwrap_or("")))
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["deployment_id"].as_str().unwrap_or(""),
+                r["shas"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     // A0, W1, B1 are first deployments; A7 redeploys a5; A8 redeploys a6; A4/A5 are
     // not successful production deployments.
-    assert_eq!(got, ["A1:a2,a3", "A2:a4", "A3:a5", "A6:a6", "B2:b2", "W2:w2,w3,wb1"]);
+    assert_eq!(
+        got,
+        [
+            "A1:a2,a3",
+            "A2:a4",
+            "A3:a5",
+            "A6:a6",
+            "B2:b2",
+            "W2:w2,w3,wb1"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -125,7 +151,10 @@ async fn teams_and_services_including_unowned() {
     // week 2: 11 = 1 → median 2.5 → high.
     let core = &teams["core"];
     assert_eq!(core["deployment_frequency"]["n"], 7);
-    assert_close(&core["deployment_frequency"]["median_deploy_days_per_week"], 2.5);
+    assert_close(
+        &core["deployment_frequency"]["median_deploy_days_per_week"],
+        2.5,
+    );
     // Lead time 2 3 4 6 12 26 36 60: median (6 + 12) / 2 = 9; p90 0.9 × 7 = 6.3 →
     // 36 + 0.3 × 24 = 43.2 (DataFusion's percentile_cont would say 43.199976).
     assert_eq!(core["lead_time"]["n"], 8);
@@ -140,7 +169,10 @@ async fn teams_and_services_including_unowned() {
     let data = &teams["data"];
     assert_eq!(data["failed_deployment_recovery_time"]["n"], 1);
     assert_eq!(data["failed_deployment_recovery_time"]["unresolved"], 1);
-    assert_eq!(data["failed_deployment_recovery_time"]["median_hours"], Json::Null);
+    assert_eq!(
+        data["failed_deployment_recovery_time"]["median_hours"],
+        Json::Null
+    );
     assert_eq!(data["failed_deployment_recovery_time"]["tier"], Json::Null);
     assert_close(&data["rework_rate"]["rate"], 0.5);
 
@@ -158,14 +190,20 @@ async fn teams_and_services_including_unowned() {
     assert_close(&web["lead_time"]["median_hours"], 36.0);
     assert!((web["lead_time"]["p90_hours"].as_f64().unwrap_or(0.0) - 55.2).abs() < 1e-9);
     assert_eq!(web["lead_time"]["tier"], "high");
-    assert_eq!(doc["dora"]["services"]["legacy"]["deployment_frequency"]["n"], 1);
+    assert_eq!(
+        doc["dora"]["services"]["legacy"]["deployment_frequency"]["n"],
+        1
+    );
 }
 
 #[tokio::test]
 async fn weekly_series_splits_the_window() {
     let (_dir, lake) = golden_lake().await;
     let doc = metrics(&lake, FROM, TO).await;
-    let weeks = doc["dora"]["series"]["week"]["org"].as_array().cloned().unwrap_or_default();
+    let weeks = doc["dora"]["series"]["week"]["org"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let summary: Vec<(String, u64, u64)> = weeks
         .iter()
         .map(|w| {
@@ -177,7 +215,13 @@ async fn weekly_series_splits_the_window() {
         })
         .collect();
     // Week 1: A1 A2 A3 W1 W2, failed A2 W2. Week 2: A6 A7 B1 B2 L1, failed A6 B1.
-    assert_eq!(summary, [("2024-03-04".to_string(), 5, 2), ("2024-03-11".to_string(), 5, 2)]);
+    assert_eq!(
+        summary,
+        [
+            ("2024-03-04".to_string(), 5, 2),
+            ("2024-03-11".to_string(), 5, 2)
+        ]
+    );
     assert_eq!(weeks[0]["period_end"], "2024-03-11");
 }
 
@@ -186,9 +230,19 @@ async fn empty_window_has_zero_samples_and_no_tiers() {
     let (_dir, lake) = golden_lake().await;
     let doc = metrics(&lake, "2023-01-02", "2023-01-09").await;
     let org = &doc["dora"]["org"];
-    for metric in ["deployment_frequency", "lead_time", "change_failure_rate", "failed_deployment_recovery_time", "rework_rate"] {
+    for metric in [
+        "deployment_frequency",
+        "lead_time",
+        "change_failure_rate",
+        "failed_deployment_recovery_time",
+        "rework_rate",
+    ] {
         assert_eq!(org[metric]["n"], 0, "{metric}");
-        assert_eq!(org[metric].get("tier").cloned().unwrap_or(Json::Null), Json::Null, "{metric}");
+        assert_eq!(
+            org[metric].get("tier").cloned().unwrap_or(Json::Null),
+            Json::Null,
+            "{metric}"
+        );
     }
     assert_close(&org["deployment_frequency"]["per_day"], 0.0);
     assert_eq!(org["change_failure_rate"]["rate"], Json::Null);

@@ -24,7 +24,9 @@ fn big_deployments_csv() -> String {
 }
 
 async fn deployments_count(lake: &northstar::lake::Lake) -> i64 {
-    query(lake, "SELECT count(*) AS n FROM deployments").await[0]["n"].as_i64().unwrap_or(-1)
+    query(lake, "SELECT count(*) AS n FROM deployments").await[0]["n"]
+        .as_i64()
+        .unwrap_or(-1)
 }
 
 #[tokio::test]
@@ -48,12 +50,23 @@ async fn kill_during_import_leaves_a_consistent_lake() {
         let _ = child.kill(); // SIGKILL on Unix; the process may already have finished.
         let _ = child.wait();
         let n = deployments_count(&lake).await;
-        assert!(n == 0 || n == ROWS as i64, "after a kill at {delay_ms} ms the lake holds {n} rows");
+        assert!(
+            n == 0 || n == ROWS as i64,
+            "after a kill at {delay_ms} ms the lake holds {n} rows"
+        );
         outcomes.push(n);
     }
     let status = run().wait().expect("wait");
     assert!(status.success());
-    assert_eq!(deployments_count(&lake).await, ROWS as i64, "re-running converges: {outcomes:?}");
+    assert_eq!(
+        deployments_count(&lake).await,
+        ROWS as i64,
+        "re-running converges: {outcomes:?}"
+    );
     let files = lake.files("deployments").await.unwrap_or_default();
-    assert_eq!(files.len(), 1, "every run wrote the same content-addressed file: {files:?}");
+    assert_eq!(
+        files.len(),
+        1,
+        "every run wrote the same content-addressed file: {files:?}"
+    );
 }

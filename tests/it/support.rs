@@ -32,9 +32,14 @@ pub fn temp_lake() -> (TempDir, Lake) {
 /// Imports `(table, file)` pairs, failing the test on any error.
 pub async fn seed(lake: &Lake, files: &[(&str, PathBuf)]) {
     for (table, file) in files {
-        import_files(lake, table, std::slice::from_ref(file), ImportOptions::default())
-            .await
-            .unwrap_or_else(|e| panic!("import {table} {}: {e}", file.display()));
+        import_files(
+            lake,
+            table,
+            std::slice::from_ref(file),
+            ImportOptions::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("import {table} {}: {e}", file.display()));
     }
 }
 
@@ -62,21 +67,33 @@ pub async fn metrics(lake: &Lake, from: &str, to: &str) -> Json {
 /// `metrics.json` for a window and settings.
 pub async fn metrics_with(lake: &Lake, from: &str, to: &str, settings: &MetricSettings) -> Json {
     let engine = Engine::open(lake, settings).await.expect("engine");
-    let window = Window { from: day(from), to: day(to) };
-    compute(&engine, window, settings, day("2024-06-01")).await.expect("compute")
+    let window = Window {
+        from: day(from),
+        to: day(to),
+    };
+    compute(&engine, window, settings, day("2024-06-01"))
+        .await
+        .expect("compute")
 }
 
 /// Rows of a SQL query over the lake as JSON objects.
 pub async fn query(lake: &Lake, sql: &str) -> Vec<serde_json::Map<String, Json>> {
-    let engine = Engine::open(lake, &MetricSettings::default()).await.expect("engine");
-    let batches = engine.execute("test", sql, &Default::default()).await.expect("query");
+    let engine = Engine::open(lake, &MetricSettings::default())
+        .await
+        .expect("engine");
+    let batches = engine
+        .execute("test", sql, &Default::default())
+        .await
+        .expect("query");
     northstar::report::json::rows(&batches).expect("rows")
 }
 
 /// Asserts a JSON number equals `expected` within 1e-9.
 #[track_caller]
 pub fn assert_close(actual: &Json, expected: f64) {
-    let a = actual.as_f64().unwrap_or_else(|| panic!("expected a number, got {actual}"));
+    let a = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {actual}"));
     assert!((a - expected).abs() < 1e-9, "expected {expected}, got {a}");
 }
 
