@@ -1,0 +1,171 @@
+//! Infra tickets, their transitions and the platform self-service actions that
+//! replace them.
+
+use super::catalog::{Svc, TEAMS};
+use super::clock::{Clock, DAY, HOUR, MIN, SEC};
+use super::random::Rng;
+use crate::lake::batch::Value;
+
+/// Ticket categories: (category, request type, assignee team, weight).
+pub(super) const CATEGORIES: [(&str, &str, &str, f64); 6] = [
+    ("environment", "New environment", "platform", 0.25),
+    ("database", "Database request", "infra", 0.2),
+    ("access", "Access request", "platform", 0.2),
+    ("ci", "CI pipeline change", "platform", 0.15),
+    ("dns", "DNS change", "infra", 0.1),
+    ("certificate", "Certificate renewal", "infra", 0.1),
+];
+
+/// Infra/platform tickets and their transitions. Volume falls over the year as
+/// self-service replaces requests, and the infra teams answer faster.
+pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
+    let (mut rows, mut transitions) = (Vec::new(), Vec::new());
+    for day in 0..clock.days {
+        let rate = if clock.is_weekend(day) {
+            0.8
+        } else {
+            17.0 - 11.0 * clock.progress(clock.day(day))
+        };
+        for _ in 0..rng.poisson(rate) {
+            let created = clock.day(day) + rng.between(7 * HOUR, 18 * HOUR);
+            let (row, moves) = ticket(rng, clock, rows.len() + 1, created);
+            rows.push(row);
+            transitions.extend(moves);
+        }
+    }
+    (rows, transitions)
+}
+
+/// One ticket and its transitions; open ones at the end of the year stay open.
+pub(super) fn ticket(
+    rng: &mut Rng,
+    clock: &Clock,
+    n: usize,
+    created: i64,
+) -> (Vec<Value>, Vec<Vec<Value>>) {
+    const PRIORITIES: [(&str, f64); 4] = [
+        ("Low", 0.3),
+        ("Medium", 0.45),
+        ("High", 0.2),
+        ("Highest", 0.05),
+    ];
+    let (category, request_type, assignee, _) = CATEGORIES[rng.weighted(&CATEGORIES, |c| c.3)];
+    let requester = TEAMS[rng.index(TEAMS.len())].name;
+    let priority = PRIORITIES[rng.weighted(&PRIORITIES, |p| p.1)].0;
+    let speed = 1.0 - 0.5 * clock.progress(created);
+    let first = created + 5 * MIN + (rng.exp(3.0 * speed) * HOUR as f64) as i64;
+    let work = if rng.chance(0.02) {
+        rng.between(30, 90) * DAY
+    } else {
+        (rng.exp(40.0 * speed) * HOUR as f64) as i64
+    };
+    // A backlog of untouched tickets at the end of the year.
+    let untouched = created > clock.end - 14 * DAY && rng.chance(0.3);
+    let first = (first < clock.end && !untouched).then_some(first);
+    let resolved = first
+        .map(|f| f + 30 * MIN + work)
+        .filter(|&r| r < clock.end);
+    let status = match (first, resolved) {
+        (_, Some(_)) => "Done",
+        (Some(_), None) => "In Progress",
+        _ => "To Do",
+    };
+    let id = format!("demo:OPS-{}", 1000 + n);
+    let mut labels = vec![category.to_string(), format!("team-{requester}")];
+    if priority == "Highest" {
+        labels.push("urgent".into());
+    }
+    let row = vec![
+        Value::text(&id),
+        Value::text("demo"),
+        Value::text("OPS"),
+        Value::text("Service Request"),
+        Value::text(request_type),
+        Value::text(category),
+        Value::text(requester),
+        Value::text(assignee),
+        Value::text(priority),
+        Value::text(status),
+        Value::Timestamp(created),
+        Value::opt_ts(first),
+        Value::opt_ts(resolved),
+        Value::TextList(labels),
+    ];
+    (row, transitions(&id, [Some(created), first, resolved]))
+}
+
+/// The 1–3 status changes of a ticket from its (created, first response, resolved).
+pub(super) fn transitions(id: &str, times: [Option<i64>; 3]) -> Vec<Vec<Value>> {
+    const STEPS: [(Option<&str>, &str, &str); 3] = [
+        (None, "To Do", "new"),
+        (Some("To Do"), "In Progress", "indeterminate"),
+        (Some("In Progress"), "Done", "done"),
+    ];
+    let steps = times.into_iter().zip(STEPS);
+    steps
+        .filter_map(|(at, (from, to, category))| {
+            let at = Value::Timestamp(at?);
+            Some(vec![
+                Value::text(id),
+                at,
+                Value::opt_text(from),
+                Value::text(to),
+                Value::text(category),
+            ])
+        })
+        .collect()
+}
+
+/// Self-service actions: (action, ticket category it replaces, most minutes, weight).
+pub(super) const ACTIONS: [(&str, &str, i64, f64); 7] = [
+    ("create_environment", "environment", 20, 0.15),
+    ("create_ephemeral_environment", "environment", 8, 0.2),
+    ("provision_database", "database", 25, 0.15),
+    ("grant_access", "access", 3, 0.2),
+    ("create_pipeline", "ci", 6, 0.15),
+    ("create_dns_record", "dns", 5, 0.08),
+    ("rotate_certificate", "certificate", 4, 0.07),
+];
+
+/// Platform actions by on-platform services, growing through the year.
+pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<Vec<Value>> {
+    let adopters: Vec<&Svc> = svcs.iter().filter(|s| s.on_platform).collect();
+    let mut rows = Vec::new();
+    for day in 0..clock.days {
+        let rate = if clock.is_weekend(day) {
+            0.5
+        } else {
+            4.0 + 22.0 * clock.progress(clock.day(day))
+        };
+        for _ in 0..rng.poisson(rate) {
+            let at = clock.day(day) + rng.between(6 * HOUR, 20 * HOUR);
+            let live: Vec<&Svc> = adopters
+                .iter()
+                .copied()
+                .filter(|s| s.created_at <= at)
+                .collect();
+            let Some(svc) = live.get(rng.index(live.len())) else {
+                continue;
+            };
+            let (action, category, minutes, _) = ACTIONS[rng.weighted(&ACTIONS, |a| a.3)];
+            let completed = at + rng.between(30 * SEC, minutes * MIN);
+            let status = if rng.chance(0.04) {
+                "failed"
+            } else {
+                "success"
+            };
+            rows.push(vec![
+                Value::text(format!("demo:action:{:06}", rows.len() + 1)),
+                Value::text("demo"),
+                Value::text(action),
+                Value::text(category),
+                Value::text(TEAMS[svc.team].name),
+                Value::text(svc.name),
+                Value::Timestamp(at),
+                Value::Timestamp(completed),
+                Value::text(status),
+            ]);
+        }
+    }
+    rows
+}
