@@ -1,6 +1,6 @@
 //! `northstar compute --from DATE --to DATE [--out FILE]`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{Days, Utc};
 use clap::Args;
@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::report::json::write_atomically;
 use crate::report::metrics::{self, Window};
 
 /// Arguments of `compute`.
@@ -36,7 +37,7 @@ pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> 
             serde_json::to_string_pretty(&doc).map_err(|e| Error::encode("metrics.json", e))?
         );
     } else {
-        write_json_atomically(&args.out, &doc)?;
+        write_atomically(&args.out, &doc)?;
         eprintln!("wrote {}", args.out.display());
     }
     Ok(())
@@ -59,33 +60,4 @@ pub fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
         None => to - chrono::Duration::days(90),
     };
     Ok(Window { from, to })
-}
-
-/// Writes JSON to a temporary file beside `path`, then renames it into place, so a
-/// reader never sees half a file.
-pub fn write_json_atomically(path: &Path, doc: &serde_json::Value) -> Result<()> {
-    let text = serde_json::to_vec_pretty(doc).map_err(|e| Error::encode("json", e))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }

@@ -7,13 +7,13 @@ use chrono::Utc;
 use clap::Args;
 use serde_json::Value as Json;
 
-use super::compute::write_json_atomically;
 use super::parse_instant;
 use crate::config::Config;
 use crate::demo;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::lake::Lake;
+use crate::report::json::write_atomically;
 use crate::report::metrics::{self, Window};
 
 /// Arguments of `demo`.
@@ -38,7 +38,7 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     let engine = Engine::open(&lake, &config.metrics).await?;
     let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
     let out = args.out.join("metrics.json");
-    write_json_atomically(&out, &doc)?;
+    write_atomically(&out, &doc)?;
     println!(
         "northstar demo: a synthetic organisation, {} to {}",
         demo::DEMO_START,

@@ -7,13 +7,13 @@
 //! placeholders: user input is never formatted into SQL text.
 
 pub mod columns;
+mod derived;
 pub mod queries;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -24,7 +24,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
 use crate::config::MetricSettings;
-use crate::enrich::{self, Deployment, Incident, Inputs};
+use crate::enrich;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::{self, INGESTED_AT, TableSpec};
@@ -106,107 +106,7 @@ impl Engine {
         Ok(())
     }
 
-    async fn enrich_inputs(&self, settings: &MetricSettings) -> Result<Inputs> {
-        let deployments = self.table_batches("prod_deployments").await?;
-        let commits = self.table_batches("commits").await?;
-        let given = self.table_batches("deployment_commits").await?;
-        let incidents = self.table_batches("incidents").await?;
-        let mut inputs = Inputs {
-            link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
-            ..Inputs::default()
-        };
-        for b in &deployments {
-            let ids = columns::strings(b, "deployment_id")?;
-            let services = columns::strings(b, "service")?;
-            let shas = columns::strings(b, "commit_sha")?;
-            let finished = columns::timestamps(b, "finished_at")?;
-            for (((id, service), sha), finished_at) in
-                ids.into_iter().zip(services).zip(shas).zip(finished)
-            {
-                if let (Some(id), Some(service), Some(finished_at)) = (id, service, finished_at) {
-                    inputs.deployments.push(Deployment {
-                        id,
-                        service,
-                        sha,
-                        finished_at,
-                    });
-                }
-            }
-        }
-        for b in &commits {
-            let shas = columns::strings(b, "commit_sha")?;
-            let parents = columns::string_lists(b, "parent_shas")?;
-            inputs.commits.extend(
-                shas.into_iter()
-                    .zip(parents)
-                    .filter_map(|(s, p)| s.map(|s| (s, p))),
-            );
-        }
-        for b in &given {
-            let deps = columns::strings(b, "deployment_id")?;
-            let shas = columns::strings(b, "commit_sha")?;
-            inputs.source_deployment_commits.extend(
-                deps.into_iter()
-                    .zip(shas)
-                    .filter_map(|(d, s)| Some((d?, s?))),
-            );
-        }
-        for b in &incidents {
-            let ids = columns::strings(b, "incident_id")?;
-            let services = columns::strings(b, "service")?;
-            let started = columns::timestamps(b, "started_at")?;
-            let by_dep = columns::strings(b, "caused_by_deployment_id")?;
-            let by_sha = columns::strings(b, "caused_by_commit_sha")?;
-            for i in 0..b.num_rows() {
-                if let (Some(id), Some(started_at)) = (ids[i].clone(), started[i]) {
-                    inputs.incidents.push(Incident {
-                        id,
-                        service: services[i].clone(),
-                        started_at,
-                        caused_by_deployment_id: by_dep[i].clone().filter(|s| !s.is_empty()),
-                        caused_by_commit_sha: by_sha[i].clone().filter(|s| !s.is_empty()),
-                    });
-                }
-            }
-        }
-        Ok(inputs)
-    }
-
-    fn register_derived(&self, enriched: &enrich::Enriched) -> Result<()> {
-        let shipped = string_table(
-            &["deployment_id", "commit_sha", "origin"],
-            enriched
-                .deployment_commits
-                .iter()
-                .map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )?;
-        let links = string_table(
-            &["incident_id", "deployment_id", "link_rule"],
-            enriched
-                .incident_links
-                .iter()
-                .map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )?;
-        // The effective table replaces the lake view of the same name; the source-given
-        // rows stay readable as `lake_deployment_commits`.
-        let lake_view = self
-            .ctx
-            .deregister_table("deployment_commits")
-            .map_err(|e| Error::query("deployment_commits", e))?;
-        if let Some(view) = lake_view {
-            self.ctx
-                .register_table("lake_deployment_commits", view)
-                .map_err(|e| Error::query("lake_deployment_commits", e))?;
-        }
-        for (name, table) in [("deployment_commits", shipped), ("incident_links", links)] {
-            self.ctx
-                .register_table(name, Arc::new(table))
-                .map_err(|e| Error::query(name, e))?;
-        }
-        Ok(())
-    }
-
-    async fn table_batches(&self, name: &str) -> Result<Vec<RecordBatch>> {
+    pub(super) async fn table_batches(&self, name: &str) -> Result<Vec<RecordBatch>> {
         let df = self
             .ctx
             .table(name)
@@ -242,28 +142,4 @@ impl Engine {
         };
         df.collect().await.map_err(|e| Error::query(label, e))
     }
-}
-
-fn string_table<'a, const N: usize>(
-    names: &[&str; N],
-    rows: impl Iterator<Item = [&'a str; N]>,
-) -> Result<MemTable> {
-    let fields: Vec<Field> = names
-        .iter()
-        .map(|n| Field::new(*n, DataType::Utf8, false))
-        .collect();
-    let schema = Arc::new(Schema::new(fields));
-    let mut cols: Vec<Vec<&str>> = vec![Vec::new(); N];
-    for row in rows {
-        for (c, v) in cols.iter_mut().zip(row) {
-            c.push(v);
-        }
-    }
-    let arrays = cols
-        .into_iter()
-        .map(|c| Arc::new(StringArray::from(c)) as Arc<dyn datafusion::arrow::array::Array>)
-        .collect();
-    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)
-        .map_err(|e| Error::encode("derived table", e))?;
-    MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::query("derived table", e))
 }

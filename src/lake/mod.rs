@@ -157,7 +157,7 @@ fn next_ingest_time() -> i64 {
 }
 
 /// Renders the key columns of every row as one string per row.
-pub fn key_strings(spec: &TableSpec, batch: &RecordBatch) -> Result<Vec<String>> {
+fn key_strings(spec: &TableSpec, batch: &RecordBatch) -> Result<Vec<String>> {
     let options = FormatOptions::default().with_null("\u{0}");
     let formatters = spec
         .key

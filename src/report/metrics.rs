@@ -174,17 +174,11 @@ async fn scope_grid(
     scope: &str,
     grain: &str,
 ) -> Result<Grid> {
-    let mut params = params(window, settings, scope, grain);
+    // Every query gets every parameter; a named parameter a query does not use is
+    // ignored by DataFusion.
+    let params = params(window, settings, scope, grain);
     let mut grid = Grid::new();
     for def in METRICS {
-        if def.query != "dora/lead_time" {
-            params.remove("lead_time_start");
-        } else {
-            params.insert(
-                "lead_time_start".into(),
-                ScalarValue::Utf8(Some(settings.lead_time_start.as_str().into())),
-            );
-        }
         let batches = engine.run_query(def.query, &params).await?;
         for mut row in rows(&batches)? {
             let key = take_text(&mut row, "scope_key");
