@@ -44,9 +44,13 @@ async fn kill_during_import_leaves_a_consistent_lake() {
             .expect("spawn northstar")
     };
     let mut outcomes = Vec::new();
+    let mut killed_while_running = 0;
     for delay_ms in [5_u64, 40, 150, 400, 900, 1_500] {
         let mut child = run();
         std::thread::sleep(Duration::from_millis(delay_ms));
+        if matches!(child.try_wait(), Ok(None)) {
+            killed_while_running += 1;
+        }
         let _ = child.kill(); // SIGKILL on Unix; the process may already have finished.
         let _ = child.wait();
         let n = deployments_count(&lake).await;
@@ -56,6 +60,10 @@ async fn kill_during_import_leaves_a_consistent_lake() {
         );
         outcomes.push(n);
     }
+    assert!(
+        killed_while_running > 0,
+        "no run was killed mid-import: {outcomes:?}"
+    );
     let status = run().wait().expect("wait");
     assert!(status.success());
     assert_eq!(
@@ -69,4 +77,23 @@ async fn kill_during_import_leaves_a_consistent_lake() {
         1,
         "every run wrote the same content-addressed file: {files:?}"
     );
+}
+
+#[tokio::test]
+async fn a_staging_file_left_by_a_crash_is_never_read() {
+    let (_dir, lake) = temp_lake();
+    crate::support::seed(
+        &lake,
+        &[(
+            "deployments",
+            crate::support::fixture("golden/deployments.csv"),
+        )],
+    )
+    .await;
+    // What object_store leaves when a process dies between writing and renaming:
+    // a partial file under a staging name beside the real ones.
+    let table_dir = lake.local_root().join("deployments");
+    std::fs::write(table_dir.join("part-0000.parquet#1"), b"PAR1 truncated").expect("write");
+    assert_eq!(deployments_count(&lake).await, 14);
+    assert_eq!(lake.files("deployments").await.unwrap_or_default().len(), 1);
 }
