@@ -53,6 +53,11 @@ impl Engine {
         let enriched = tokio::task::spawn_blocking(move || enrich::enrich(&inputs))
             .await
             .map_err(|e| Error::encode("enrichment", e))?;
+        tracing::info!(
+            shipped_commits = enriched.deployment_commits.len(),
+            incident_links = enriched.incident_links.len(),
+            "Enriched the lake."
+        );
         engine.register_derived(&enriched)?;
         engine.register_views(queries::STAGING_AFTER_ENRICH).await?;
         Ok(engine)
