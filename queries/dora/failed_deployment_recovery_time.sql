@@ -4,7 +4,8 @@
 -- recovered_at (deployment_outcomes: latest resolution of its linked incidents, or
 -- the finish of the rollback that replaced it), floored at 0. Failed deployments not
 -- yet recovered are counted in `unresolved` and not timed.
--- Median and p90 interpolated like PERCENTILE_CONT (p90 by hand: see lead_time.sql). Tier: elite < 1 h, high < 1 day, medium < 1 week,
+-- Median and p90 interpolated like PERCENTILE_CONT (p90 by hand: see lead_time.sql).
+-- Tier: elite < 1 h, high < 1 day, medium < 1 week,
 -- else low; NULL when nothing was timed.
 WITH failed AS (
     SELECT

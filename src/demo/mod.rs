@@ -6,7 +6,7 @@
 //! one fixed seed through a PRNG defined here, so the demo (and every figure the
 //! docs quote from it) never changes when a dependency is upgraded.
 //!
-//! The rows go through the same [`BatchBuilder`] and [`Lake::write`] path as an
+//! The rows go through the same [`Lake::write_rows`] path as an
 //! import, so the demo also exercises the whole pipeline.
 
 mod billing;
@@ -17,7 +17,7 @@ mod random;
 mod service_desk;
 
 use crate::error::Result;
-use crate::lake::batch::{BatchBuilder, Value};
+use crate::lake::batch::Value;
 use crate::lake::{Lake, WriteSummary, tables};
 use billing::costs;
 use catalog::{catalog, service_rows};
@@ -68,11 +68,7 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
     let mut summaries = Vec::with_capacity(data.tables.len());
     for (name, rows) in &data.tables {
         let spec = tables::table(name)?;
-        let mut b = BatchBuilder::new(&spec);
-        for r in rows {
-            b.push(r)?;
-        }
-        summaries.push(lake.write(&spec, &b.finish()?).await?);
+        summaries.push(lake.write_rows(&spec, rows).await?);
     }
     Ok(summaries)
 }
@@ -83,6 +79,7 @@ mod tests {
 
     use super::delivery::PROD;
     use super::*;
+    use crate::lake::batch::BatchBuilder;
 
     fn rows<'a>(data: &'a DemoData, table: &str) -> &'a [Vec<Value>] {
         let found = data.tables.iter().find(|(t, _)| *t == table);

@@ -13,16 +13,30 @@ use crate::enrich::{self, Deployment, Incident, Inputs};
 use crate::error::{Error, Result};
 
 impl Engine {
+    /// Reads only the columns enrichment uses: the commits table can be the largest
+    /// in the lake, and most of its columns do not matter here.
+    async fn columns_of(&self, table: &str, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+        let df = self
+            .ctx
+            .table(table)
+            .await
+            .map_err(|e| Error::query(table, e))?;
+        let df = df
+            .select_columns(columns)
+            .map_err(|e| Error::query(table, e))?;
+        df.collect().await.map_err(|e| Error::query(table, e))
+    }
+
     pub(super) async fn enrich_inputs(&self, settings: &MetricSettings) -> Result<Inputs> {
-        let deployments = self.table_batches("prod_deployments").await?;
-        let commits = self.table_batches("commits").await?;
-        let given = self.table_batches("deployment_commits").await?;
-        let incidents = self.table_batches("incidents").await?;
         let mut inputs = Inputs {
             link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
             ..Inputs::default()
         };
-        for b in &deployments {
+        let deployment_columns = ["deployment_id", "service", "commit_sha", "finished_at"];
+        for b in &self
+            .columns_of("prod_deployments", &deployment_columns)
+            .await?
+        {
             let ids = columns::strings(b, "deployment_id")?;
             let services = columns::strings(b, "service")?;
             let shas = columns::strings(b, "commit_sha")?;
@@ -40,7 +54,10 @@ impl Engine {
                 }
             }
         }
-        for b in &commits {
+        for b in &self
+            .columns_of("commits", &["commit_sha", "parent_shas"])
+            .await?
+        {
             let shas = columns::strings(b, "commit_sha")?;
             let parents = columns::string_lists(b, "parent_shas")?;
             inputs.commits.extend(
@@ -49,7 +66,11 @@ impl Engine {
                     .filter_map(|(s, p)| s.map(|s| (s, p))),
             );
         }
-        for b in &given {
+        let given_columns = ["deployment_id", "commit_sha"];
+        for b in &self
+            .columns_of("deployment_commits", &given_columns)
+            .await?
+        {
             let deps = columns::strings(b, "deployment_id")?;
             let shas = columns::strings(b, "commit_sha")?;
             inputs.source_deployment_commits.extend(
@@ -58,20 +79,33 @@ impl Engine {
                     .filter_map(|(d, s)| Some((d?, s?))),
             );
         }
-        for b in &incidents {
+        let incident_columns = [
+            "incident_id",
+            "service",
+            "started_at",
+            "caused_by_deployment_id",
+            "caused_by_commit_sha",
+        ];
+        for b in &self.columns_of("incidents", &incident_columns).await? {
             let ids = columns::strings(b, "incident_id")?;
             let services = columns::strings(b, "service")?;
             let started = columns::timestamps(b, "started_at")?;
             let by_dep = columns::strings(b, "caused_by_deployment_id")?;
             let by_sha = columns::strings(b, "caused_by_commit_sha")?;
-            for i in 0..b.num_rows() {
-                if let (Some(id), Some(started_at)) = (ids[i].clone(), started[i]) {
+            let rows = ids
+                .into_iter()
+                .zip(services)
+                .zip(started)
+                .zip(by_dep)
+                .zip(by_sha);
+            for ((((id, service), started_at), by_dep), by_sha) in rows {
+                if let (Some(id), Some(started_at)) = (id, started_at) {
                     inputs.incidents.push(Incident {
                         id,
-                        service: services[i].clone(),
+                        service,
                         started_at,
-                        caused_by_deployment_id: by_dep[i].clone().filter(|s| !s.is_empty()),
-                        caused_by_commit_sha: by_sha[i].clone().filter(|s| !s.is_empty()),
+                        caused_by_deployment_id: by_dep.filter(|s| !s.is_empty()),
+                        caused_by_commit_sha: by_sha.filter(|s| !s.is_empty()),
                     });
                 }
             }

@@ -111,15 +111,6 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) async fn table_batches(&self, name: &str) -> Result<Vec<RecordBatch>> {
-        let df = self
-            .ctx
-            .table(name)
-            .await
-            .map_err(|e| Error::query(name, e))?;
-        df.collect().await.map_err(|e| Error::query(name, e))
-    }
-
     /// Runs a metric query from `queries/` by id.
     pub async fn run_query(&self, id: &str, params: &Params) -> Result<Vec<RecordBatch>> {
         let sql = queries::metric_sql(id)

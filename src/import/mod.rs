@@ -11,12 +11,10 @@ mod reader;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
-use crate::lake::Lake;
-use crate::lake::batch::{BatchBuilder, Value};
+use crate::lake::batch::Value;
 use crate::lake::tables::{self, TableSpec};
+use crate::lake::{Lake, short_sha256};
 use reader::ParsedFile;
 
 /// How to treat bad records.
@@ -108,11 +106,7 @@ pub async fn import_files(
         }
         return Err(first.into_error());
     }
-    let mut builder = BatchBuilder::new(&spec);
-    for row in &rows {
-        builder.push(row)?;
-    }
-    let written = lake.write(&spec, &builder.finish()?).await?;
+    let written = lake.write_rows(&spec, &rows).await?;
     if !rejected.is_empty() {
         write_quarantine(lake, &spec, &rejected).await?;
     }
@@ -162,8 +156,7 @@ fn fill_derived(spec: &TableSpec, file: &Path, rows: &mut [Vec<Value>]) {
                 .filter(|(c, _)| !c.name.starts_with("x_"))
                 .map(|(_, v)| v)
                 .collect();
-            let digest = Sha256::digest(format!("{content:?}").as_bytes());
-            let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+            let hash = short_sha256(format!("{content:?}").as_bytes(), 12);
             let n = seen.entry(hash.clone()).or_default();
             *n += 1;
             row[id] = Value::Text(format!("{hash}-{n}"));
@@ -189,14 +182,14 @@ fn fill_derived(spec: &TableSpec, file: &Path, rows: &mut [Vec<Value>]) {
 
 async fn write_quarantine(lake: &Lake, target: &TableSpec, rejected: &[Rejected]) -> Result<()> {
     let spec = tables::table("quarantine")?;
-    let mut builder = BatchBuilder::new(&spec);
+    let mut rows = Vec::with_capacity(rejected.len());
     for r in rejected {
-        let digest = Sha256::digest(format!(
+        let key = format!(
             "{}\u{1f}{}\u{1f}{}\u{1f}{}",
             target.name, r.file, r.line, r.raw
-        ));
-        let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        builder.push(&[
+        );
+        let id = short_sha256(key.as_bytes(), 16);
+        rows.push(vec![
             Value::Text(id),
             Value::text(target.name),
             Value::text(r.file.clone()),
@@ -204,9 +197,9 @@ async fn write_quarantine(lake: &Lake, target: &TableSpec, rejected: &[Rejected]
             Value::opt_text((!r.field.is_empty()).then(|| r.field.clone())),
             Value::text(r.reason.clone()),
             Value::text(r.raw.clone()),
-        ])?;
+        ]);
         tracing::warn!(file = %r.file, line = r.line, field = %r.field, reason = %r.reason, "Quarantined a record.");
     }
-    lake.write(&spec, &builder.finish()?).await?;
+    lake.write_rows(&spec, &rows).await?;
     Ok(())
 }

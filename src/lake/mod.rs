@@ -30,6 +30,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use batch::{BatchBuilder, Value};
 use tables::{TableSpec, UTC};
 
 /// A lake location and the store behind it.
@@ -106,6 +107,15 @@ impl Lake {
             })?;
         files.sort();
         Ok(files)
+    }
+
+    /// Writes typed rows (in `spec`'s column order) as one file; see [`Lake::write`].
+    pub async fn write_rows(&self, spec: &TableSpec, rows: &[Vec<Value>]) -> Result<WriteSummary> {
+        let mut builder = BatchBuilder::new(spec);
+        for row in rows {
+            builder.push(row)?;
+        }
+        self.write(spec, &builder.finish()?).await
     }
 
     /// Writes a batch of `spec`'s rows as one new, immutable Parquet file.
@@ -209,8 +219,17 @@ fn content_hash(batch: &RecordBatch) -> Result<String> {
         writer.write(batch).map_err(|e| Error::encode("hash", e))?;
         writer.finish().map_err(|e| Error::encode("hash", e))?;
     }
-    let digest = Sha256::digest(&buf);
-    Ok(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+    Ok(short_sha256(&buf, 16))
+}
+
+/// The first `bytes` bytes of the SHA-256 of `data`, as hex: the content ids of
+/// files, billing lines and quarantined records.
+pub fn short_sha256(data: &[u8], bytes: usize) -> String {
+    Sha256::digest(data)
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn with_ingested_at(spec: &TableSpec, batch: &RecordBatch, at: i64) -> Result<RecordBatch> {
