@@ -4,6 +4,7 @@
 //! flags. Secrets are never in the file: a source names the environment variable
 //! that holds its token (`token_env`), and the value is read only when needed.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -125,7 +126,9 @@ pub enum SourceKind {
     Billing,
 }
 
-/// One `[[sources]]` entry.
+/// One `[[sources]]` entry. One flat table for every kind keeps typos detectable
+/// (`deny_unknown_fields`); [`Config::validate`] rejects keys that do not belong to
+/// the source's kind.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
@@ -137,9 +140,169 @@ pub struct SourceConfig {
     pub api_url: Option<String>,
     /// Name of the environment variable holding the token.
     pub token_env: Option<String>,
-    /// Repositories, projects or paths to read, as the source understands them.
+    /// GitHub: `owner/repo` names to read.
     #[serde(default)]
-    pub scopes: Vec<String>,
+    pub repos: Vec<String>,
+    /// GitHub: read every repository of this organisation.
+    pub org: Option<String>,
+    /// GitLab: project ids or `group/project` paths.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// GitLab: read every project of this group (and its subgroups).
+    pub group: Option<String>,
+    /// git: the local clone.
+    pub path: Option<PathBuf>,
+    /// git: tags matching this glob are production deployments.
+    pub deploy_tags: Option<String>,
+    /// GitHub: what counts as a deployment.
+    #[serde(default)]
+    pub mode: DeliveryMode,
+    /// GitHub `workflow_runs` mode: workflow names or paths (globs) that deploy.
+    #[serde(default)]
+    pub workflows: Vec<String>,
+    /// Environment names (case-insensitive) that are production, besides those the
+    /// API marks as production.
+    #[serde(default = "default_production_environments")]
+    pub production_environments: Vec<String>,
+    /// Service name per repository or project (default: the repository's name).
+    #[serde(default)]
+    pub services: BTreeMap<String, String>,
+    /// A deployment payload field naming the service (monorepos).
+    pub service_field: Option<String>,
+    /// How deployments are flagged hotfix / rollback / via the platform.
+    #[serde(default)]
+    pub rules: DeliveryRules,
+    /// Earliest date to collect on the first run (default: everything).
+    pub since: Option<String>,
+    /// Secret for webhook deliveries to `/webhooks/<name>`: GitHub's HMAC key or
+    /// GitLab's `X-Gitlab-Token`, by environment variable name.
+    pub webhook_secret_env: Option<String>,
+    /// HTTP behaviour.
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// What a GitHub source treats as a deployment.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// The Deployments API and its statuses.
+    #[default]
+    Deployments,
+    /// Published releases.
+    Releases,
+    /// Completed runs of the workflows named in `workflows`.
+    WorkflowRuns,
+}
+
+/// `[sources.rules]`: patterns are globs (`*` any text, `?` one character).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryRules {
+    /// Refs or branches whose deployments are hotfixes.
+    #[serde(default = "default_hotfix_refs")]
+    pub hotfix_refs: Vec<String>,
+    /// Titles (PR, release, run or commit message) that mark a rollback.
+    #[serde(default = "default_rollback_titles")]
+    pub rollback_titles: Vec<String>,
+    /// A deployment payload field holding `planned`, `hotfix` or `rollback`.
+    pub kind_field: Option<String>,
+    /// Workflow paths whose deployments went through the platform.
+    #[serde(default)]
+    pub platform_workflows: Vec<String>,
+    /// Creator logins whose deployments went through the platform.
+    #[serde(default)]
+    pub platform_creators: Vec<String>,
+    /// A deployment payload field that is `true` when the platform deployed it.
+    pub platform_field: Option<String>,
+}
+
+impl Default for DeliveryRules {
+    fn default() -> Self {
+        DeliveryRules {
+            hotfix_refs: default_hotfix_refs(),
+            rollback_titles: default_rollback_titles(),
+            kind_field: None,
+            platform_workflows: Vec::new(),
+            platform_creators: Vec::new(),
+            platform_field: None,
+        }
+    }
+}
+
+fn default_production_environments() -> Vec<String> {
+    vec!["production".into(), "prod".into()]
+}
+
+fn default_hotfix_refs() -> Vec<String> {
+    vec!["hotfix/*".into(), "hotfix-*".into()]
+}
+
+fn default_rollback_titles() -> Vec<String> {
+    vec!["Revert *".into(), "Rollback*".into(), "rollback*".into()]
+}
+
+/// `[sources.http]`: how the shared HTTP client treats this source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Per-request timeout, seconds (connect, send and read the whole body).
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: f64,
+    /// Retries after the first attempt for 5xx, timeouts, resets and rate limits.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// First backoff step, seconds; doubled per retry, with full jitter.
+    #[serde(default = "default_backoff_secs")]
+    pub backoff_secs: f64,
+    /// The longest a rate limit may make us wait before giving up, seconds.
+    #[serde(default = "default_max_wait_secs")]
+    pub max_wait_secs: f64,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Re-read this much before the watermark, for late and eventually consistent data.
+    #[serde(default = "default_overlap_minutes")]
+    pub overlap_minutes: u32,
+    /// Items per page.
+    #[serde(default = "default_per_page")]
+    pub per_page: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            timeout_secs: default_timeout_secs(),
+            max_retries: default_max_retries(),
+            backoff_secs: default_backoff_secs(),
+            max_wait_secs: default_max_wait_secs(),
+            concurrency: default_concurrency(),
+            overlap_minutes: default_overlap_minutes(),
+            per_page: default_per_page(),
+        }
+    }
+}
+
+fn default_timeout_secs() -> f64 {
+    30.0
+}
+fn default_max_retries() -> u32 {
+    5
+}
+fn default_backoff_secs() -> f64 {
+    1.0
+}
+fn default_max_wait_secs() -> f64 {
+    900.0
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_overlap_minutes() -> u32 {
+    30
+}
+fn default_per_page() -> u32 {
+    100
 }
 
 impl SourceConfig {
@@ -151,6 +314,63 @@ impl SourceConfig {
         std::env::var(var).map(Some).map_err(|_| Error::Config {
             key: format!("sources.{}.token_env", self.name),
             reason: format!("environment variable {var} is not set"),
+        })
+    }
+}
+
+impl SourceConfig {
+    fn bad(&self, key: &str, reason: impl Into<String>) -> Error {
+        Error::Config {
+            key: format!("sources.{}.{key}", self.name),
+            reason: reason.into(),
+        }
+    }
+
+    /// Rejects keys that the source's kind does not read, and missing required ones.
+    fn validate_for_kind(&self) -> Result<()> {
+        let kind = self.kind;
+        let only = |key: &str, set: bool, kinds: &[SourceKind]| -> Result<()> {
+            if set && !kinds.contains(&kind) {
+                return Err(self.bad(key, format!("not used by kind {kind:?}")));
+            }
+            Ok(())
+        };
+        use SourceKind::{Git, Github, Gitlab};
+        only("repos", !self.repos.is_empty(), &[Github])?;
+        only("org", self.org.is_some(), &[Github])?;
+        only("projects", !self.projects.is_empty(), &[Gitlab])?;
+        only("group", self.group.is_some(), &[Gitlab])?;
+        only("path", self.path.is_some(), &[Git, SourceKind::Billing])?;
+        only("deploy_tags", self.deploy_tags.is_some(), &[Git])?;
+        only("workflows", !self.workflows.is_empty(), &[Github])?;
+        only("mode", self.mode != DeliveryMode::Deployments, &[Github])?;
+        match kind {
+            Github if self.repos.is_empty() && self.org.is_none() => {
+                Err(self.bad("repos", "a github source needs `repos` or `org`"))
+            }
+            Gitlab if self.projects.is_empty() && self.group.is_none() => {
+                Err(self.bad("projects", "a gitlab source needs `projects` or `group`"))
+            }
+            Git if self.path.is_none() => Err(self.bad("path", "a git source needs `path`")),
+            Github if self.mode == DeliveryMode::WorkflowRuns && self.workflows.is_empty() => {
+                Err(self.bad("workflows", "workflow_runs mode needs `workflows`"))
+            }
+            _ if self.http.concurrency == 0 => Err(self.bad("http.concurrency", "must be at least 1")),
+            _ if !(self.http.timeout_secs > 0.0) => Err(self.bad("http.timeout_secs", "must be positive")),
+            _ if self.http.per_page == 0 || self.http.per_page > 100 => {
+                Err(self.bad("http.per_page", "must be between 1 and 100"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The webhook secret from the environment, when the source takes webhooks.
+    pub fn webhook_secret(&self) -> Result<Option<String>> {
+        let Some(var) = &self.webhook_secret_env else {
+            return Ok(None);
+        };
+        std::env::var(var).map(Some).map_err(|_| {
+            self.bad("webhook_secret_env", format!("environment variable {var} is not set"))
         })
     }
 }
@@ -184,6 +404,7 @@ impl Config {
                     reason: "must not be empty".into(),
                 });
             }
+            s.validate_for_kind()?;
             if !names.insert(s.name.as_str()) {
                 return Err(Error::Config {
                     key: format!("sources.{}", s.name),
@@ -227,13 +448,9 @@ mod tests {
 
     #[test]
     fn missing_token_names_the_variable_not_a_value() {
-        let s = SourceConfig {
-            kind: SourceKind::Github,
-            name: "gh".into(),
-            api_url: None,
-            token_env: Some("NORTHSTAR_TEST_SURELY_UNSET".into()),
-            scopes: vec![],
-        };
+        let text = "[[sources]]\nkind='github'\nname='gh'\nrepos=['a/b']\ntoken_env='NORTHSTAR_TEST_SURELY_UNSET'";
+        let config = Config::parse(text, "t").unwrap();
+        let s = &config.sources[0];
         let err = s.token().unwrap_err().to_string();
         assert!(err.contains("NORTHSTAR_TEST_SURELY_UNSET"), "{err}");
     }

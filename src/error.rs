@@ -79,6 +79,15 @@ pub enum Error {
         #[source]
         source: Box<datafusion::error::DataFusionError>,
     },
+    /// A collector could not get what it needs from its source. `reason` never
+    /// contains a secret: tokens travel only in headers marked sensitive.
+    #[error("source {source_name}: {reason}")]
+    Source {
+        /// The source's configured name.
+        source_name: String,
+        /// What went wrong, with the URL or command involved.
+        reason: String,
+    },
     /// Arrow or Parquet encoding failed.
     #[error("{context}: {reason}")]
     Encode {
@@ -99,6 +108,7 @@ impl Error {
             | Error::Lake { .. }
             | Error::Io { .. }
             | Error::Query { .. }
+            | Error::Source { .. }
             | Error::Encode { .. } => ErrorKind::Runtime,
         }
     }
@@ -108,6 +118,14 @@ impl Error {
         Error::Query {
             query: query.into(),
             source: Box::new(source),
+        }
+    }
+
+    /// A collector failure of the named source.
+    pub fn collector(source_name: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Source {
+            source_name: source_name.into(),
+            reason: reason.to_string(),
         }
     }
 

@@ -16,7 +16,9 @@
 //! organisation that goes through the same path.
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod engine;

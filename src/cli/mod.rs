@@ -2,6 +2,7 @@
 //! types and the dispatch.
 
 mod check;
+mod collect;
 mod compute;
 mod demo;
 mod import;
@@ -42,6 +43,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Write a commented northstar.toml and create the lake folder.
     Init(init::InitArgs),
+    /// Pull deployments, commits and pull requests from the configured sources.
+    Collect(collect::CollectArgs),
     /// Import CSV or NDJSON files (optionally .gz) into a lake table.
     Import(import::ImportArgs),
     /// Compute metrics.json for a window.
@@ -59,6 +62,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args, cli.lake.as_deref(), &config).await,
         Command::Init(args) => init::run(args, &lake_dir),
+        Command::Collect(args) => collect::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Import(args) => import::run(args, &open_lake(&lake_dir)?).await,
         Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,

@@ -11,6 +11,7 @@
 //! The lake never interprets rows; it only stores and lists them.
 
 pub mod batch;
+mod existing;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -32,6 +32,22 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use batch::{BatchBuilder, Value};
 use tables::{TableSpec, UTC};
+
+/// What [`Lake::write_changed`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// Rows with a key the lake did not hold.
+    pub new: usize,
+    /// Rows replacing a stored version with different values.
+    pub updated: usize,
+}
+
+impl Changed {
+    /// New plus updated.
+    pub fn total(&self) -> usize {
+        self.new + self.updated
+    }
+}
 
 /// A lake location and the store behind it.
 #[derive(Clone, Debug)]
@@ -118,6 +134,26 @@ impl Lake {
         self.write(spec, &builder.finish()?).await
     }
 
+    /// Writes only the rows that are new or differ from the newest stored version of
+    /// their key. Collectors use this so that re-reading an overlap window, or a whole
+    /// unchanged source, adds no file.
+    pub async fn write_changed(&self, spec: &TableSpec, rows: Vec<Vec<Value>>) -> Result<Changed> {
+        if rows.is_empty() {
+            return Ok(Changed::default());
+        }
+        let mut builder = BatchBuilder::new(spec);
+        for row in &rows {
+            builder.push(row)?;
+        }
+        let batch = last_row_per_key(spec, &builder.finish()?)?;
+        let (changed, updated) = self.only_changed(spec, batch).await?;
+        let rows = self.write(spec, &changed).await?.rows;
+        Ok(Changed {
+            new: rows - updated,
+            updated,
+        })
+    }
+
     /// Writes a batch of `spec`'s rows as one new, immutable Parquet file.
     ///
     /// Rows repeating a natural key within the batch collapse to the last one. An empty
@@ -166,33 +202,8 @@ fn next_ingest_time() -> i64 {
     }
 }
 
-/// Renders the key columns of every row as one string per row.
-fn key_strings(spec: &TableSpec, batch: &RecordBatch) -> Result<Vec<String>> {
-    let options = FormatOptions::default().with_null("\u{0}");
-    let formatters = spec
-        .key
-        .iter()
-        .map(|k| {
-            let column = batch
-                .column_by_name(k)
-                .ok_or_else(|| Error::encode(spec.name, format!("key column {k} missing")))?;
-            ArrayFormatter::try_new(column.as_ref(), &options)
-                .map_err(|e| Error::encode(spec.name, e))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((0..batch.num_rows())
-        .map(|row| {
-            formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect::<Vec<_>>()
-                .join("\u{1f}")
-        })
-        .collect())
-}
-
 fn last_row_per_key(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch> {
-    let keys = key_strings(spec, batch)?;
+    let keys = existing::render_rows(batch, spec.key, spec.name)?;
     let mut last = std::collections::HashMap::with_capacity(keys.len());
     for (row, key) in keys.iter().enumerate() {
         last.insert(key.as_str(), row);

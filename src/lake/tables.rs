@@ -103,6 +103,7 @@ impl TableSpec {
 const ENV_TIERS: &[&str] = &["production", "staging", "testing", "development", "other"];
 const DEPLOY_STATUSES: &[&str] = &["success", "failure", "error", "cancelled"];
 const DEPLOY_KINDS: &[&str] = &["planned", "hotfix", "rollback"];
+const PR_STATES: &[&str] = &["open", "closed", "merged"];
 
 fn col(name: &'static str, ty: ColumnType) -> ColumnSpec {
     ColumnSpec {
@@ -184,6 +185,30 @@ fn deployment_commits() -> TableSpec {
         name: "deployment_commits",
         columns: vec![req("deployment_id", Text), req("commit_sha", Text)],
         key: &["deployment_id", "commit_sha"],
+        ignore_unknown_columns: false,
+    }
+}
+
+fn pull_requests() -> TableSpec {
+    TableSpec {
+        name: "pull_requests",
+        columns: vec![
+            req("pr_id", Text),
+            col("source", Text),
+            req("repo", Text),
+            col("number", ColumnType::Int),
+            col("title", Text),
+            col("author", Text),
+            col("head_ref", Text),
+            col("base_ref", Text),
+            one_of("state", PR_STATES, None),
+            col("created_at", Timestamp),
+            col("merged_at", Timestamp),
+            col("merge_commit_sha", Text),
+            col("commit_shas", TextList),
+            col("url", Text),
+        ],
+        key: &["pr_id"],
         ignore_unknown_columns: false,
     }
 }
@@ -352,6 +377,7 @@ pub fn all_tables() -> Vec<TableSpec> {
         deployments(),
         commits(),
         deployment_commits(),
+        pull_requests(),
         incidents(),
         tickets(),
         ticket_transitions(),

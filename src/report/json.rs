@@ -85,31 +85,9 @@ fn column_values(array: &dyn Array) -> Result<Vec<Json>> {
     Ok(values)
 }
 
-/// Writes JSON to a temporary file beside `path`, then renames it into place, so a
-/// reader never sees half a file.
+/// Writes JSON atomically (see [`crate::atomic_file`]): a reader never sees half a
+/// file.
 pub fn write_atomically(path: &Path, doc: &serde_json::Value) -> Result<()> {
     let text = serde_json::to_vec_pretty(doc).map_err(|e| Error::encode("json", e))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).map_err(|source| Error::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::atomic_file::write(path, &text)
 }

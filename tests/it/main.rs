@@ -2,6 +2,7 @@
 //! `support`.
 
 mod cli;
+mod collect_git;
 mod golden;
 mod import;
 mod lake;

@@ -1,0 +1,272 @@
+//! GitHub (`kind = "github"`): deployments and their statuses, or releases, or
+//! deploy-workflow runs, as deployments; the commits each production deployment
+//! shipped, by compare against the previous successful production deployment of
+//! the same repository and environment; merged pull requests.
+//!
+//! GitHub's list endpoints have no `since` filter for these resources: lists come
+//! newest first and are read until an item is older than the watermark minus the
+//! overlap. Conditional requests make the re-read pages cost 304s.
+
+pub mod api;
+pub mod map;
+mod modes;
+mod pulls;
+
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::SourceRun;
+use super::delivery::{Delivery, Deployment};
+use super::etag_cache::EtagCache;
+use super::http::{Auth, HttpClient};
+use super::state::{Shipped, SourceState};
+use crate::config::{DeliveryMode, SourceConfig};
+use crate::error::{Error, Result};
+use map::Mapper;
+
+/// The public API; GitHub Enterprise Server is `https://HOST/api/v3`.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+
+/// GitHub's documented cap on commits of one pull request's commit list.
+const PR_COMMITS_CAP: usize = 250;
+
+/// A source's API root and client.
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: Url,
+    http: HttpClient,
+    source: String,
+}
+
+impl Api {
+    fn new(source: &SourceConfig, http: HttpClient) -> Result<Api> {
+        let text = source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
+        let base = Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
+            key: format!("sources.{}.api_url", source.name),
+            reason: format!("`{text}` is not a URL: {e}"),
+        })?;
+        Ok(Api {
+            base,
+            http,
+            source: source.name.clone(),
+        })
+    }
+
+    /// `base/path?query`; path segments are taken as given (repo names contain `/`).
+    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| Error::collector(&self.source, format!("bad API path {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
+    }
+
+    fn per_page(&self) -> (&'static str, String) {
+        ("per_page", self.http.per_page().to_string())
+    }
+
+    /// Reads pages of a list until the last page, or until `older(item)` holds for
+    /// an item (the list is newest first): that item and the rest are dropped.
+    async fn list_until<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        run: &SourceRun<'_>,
+        what: &str,
+        older: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
+            run.progress.read(what, page.len());
+            let mut reached_older = false;
+            for item in page {
+                if older(&item) {
+                    reached_older = true;
+                    break;
+                }
+                items.push(item);
+            }
+            next = if reached_older { None } else { link };
+        }
+        Ok(items)
+    }
+
+    /// Every page of a list.
+    async fn list_all<T: DeserializeOwned>(&self, first: Url, run: &SourceRun<'_>, what: &str) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
+            run.progress.read(what, page.len());
+            items.extend(page);
+            next = link;
+        }
+        Ok(items)
+    }
+}
+
+fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
+    let source = run.source;
+    let auth = match (source.token()?, &source.token_env) {
+        (Some(token), Some(var)) => Some(Auth::new(&source.name, var, "authorization", "Bearer ", &token)?),
+        _ => None,
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/vnd.github+json"));
+    headers.insert("x-github-api-version", HeaderValue::from_static("2022-11-28"));
+    let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
+    HttpClient::new(&source.name, &source.http, auth, headers, cache)
+}
+
+/// Collects every configured repository; returns the client for its counters.
+pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+    let http = client(run)?;
+    let api = Api::new(run.source, http.clone())?;
+    for repo in repositories(&api, run).await? {
+        let rules = run.rules.clone();
+        let mapper = Mapper {
+            source: run.source,
+            rules: &rules,
+        };
+        match run.source.mode {
+            DeliveryMode::Deployments => deployments(&api, run, &mapper, &repo).await?,
+            DeliveryMode::Releases => modes::releases(&api, run, &mapper, &repo).await?,
+            DeliveryMode::WorkflowRuns => modes::workflow_runs(&api, run, &mapper, &repo).await?,
+        }
+        pulls::collect(&api, run, &mapper, &repo).await?;
+    }
+    Ok(http)
+}
+
+async fn repositories(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
+    let mut repos = run.source.repos.clone();
+    if let Some(org) = &run.source.org {
+        let url = api.url(&format!("orgs/{org}/repos"), &[api.per_page(), ("type", "all".into())])?;
+        let listed: Vec<api::Repository> = api.list_all(url, run, "repositories").await?;
+        repos.extend(listed.into_iter().filter(|r| !r.archived).map(|r| r.full_name));
+    }
+    repos.sort();
+    repos.dedup();
+    Ok(repos)
+}
+
+/// The start of a stream's read window.
+fn since(run: &SourceRun<'_>, stream: &str) -> Result<Option<DateTime<Utc>>> {
+    let first = run.first_run_start()?;
+    Ok(run.state.since(stream, run.source.http.overlap_minutes, first))
+}
+
+/// Deployments mode: list, re-poll the unfinished ones, read statuses, compare.
+async fn deployments(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<'_>, repo: &str) -> Result<()> {
+    let stream = format!("{repo}/deployments");
+    let since = since(run, &stream)?;
+    let url = api.url(&format!("repos/{repo}/deployments"), &[api.per_page()])?;
+    let mut listed: Vec<api::Deployment> = api
+        .list_until(url, run, "deployments", |d: &api::Deployment| since.is_some_and(|s| d.created_at < s))
+        .await?;
+    let newest = listed.iter().map(|d| d.created_at).max();
+    for id in run.state.pending.get(&stream).cloned().unwrap_or_default() {
+        if listed.iter().any(|d| d.id.to_string() == id) {
+            continue;
+        }
+        let url = api.url(&format!("repos/{repo}/deployments/{id}"), &[])?;
+        if let Some(d) = api.http.get_json_if_found::<api::Deployment>(&url).await? {
+            listed.push(d);
+        }
+    }
+    let with_statuses: Vec<(api::Deployment, Vec<api::DeploymentStatus>)> = futures::stream::iter(listed)
+        .map(|d| async {
+            let url = api.url(&format!("repos/{repo}/deployments/{}/statuses", d.id), &[api.per_page()])?;
+            let statuses = api.list_all(url, run, "deployment statuses").await?;
+            Ok::<_, Error>((d, statuses))
+        })
+        .buffered(run.source.http.concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut delivery = Delivery::default();
+    let mut pending = std::collections::BTreeSet::new();
+    for (d, statuses) in &with_statuses {
+        match mapper.deployment(repo, d, statuses) {
+            Some(row) => delivery.deployments.push(row),
+            None => {
+                pending.insert(d.id.to_string());
+            }
+        }
+    }
+    ship(api, run, repo, &mut delivery).await?;
+    run.state.advance(&stream, newest);
+    set_pending(&mut run.state, &stream, pending);
+    run.commit(delivery).await
+}
+
+fn set_pending(state: &mut SourceState, stream: &str, pending: std::collections::BTreeSet<String>) {
+    if pending.is_empty() {
+        state.pending.remove(stream);
+    } else {
+        state.pending.insert(stream.to_string(), pending);
+    }
+}
+
+/// Adds, for each successful production deployment not compared before, the
+/// commits between the previous one's SHA and its own.
+async fn ship(api: &Api, run: &mut SourceRun<'_>, repo: &str, delivery: &mut Delivery) -> Result<()> {
+    let mut successes: Vec<Deployment> = delivery
+        .deployments
+        .iter()
+        .filter(|d| d.env_tier == "production" && d.status == "success" && d.commit_sha.is_some())
+        .cloned()
+        .collect();
+    successes.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.deployment_id.cmp(&b.deployment_id)));
+    for d in successes {
+        let (Some(sha), Some(finished_at)) = (d.commit_sha.clone(), d.finished_at) else {
+            continue;
+        };
+        let key = format!("{repo}|{}", d.environment.as_deref().unwrap_or_default());
+        let (base, done) = run.state.compare_base(&key, &d.deployment_id, finished_at);
+        let base = base.map(|b| b.sha.clone());
+        if !done && let Some(base) = base {
+            let commits = compare(api, run, repo, &base, &sha).await?;
+            for c in commits {
+                delivery.deployment_commits.push((d.deployment_id.clone(), c.sha.clone()));
+                delivery.commits.push(map::commit(repo, &c));
+            }
+        }
+        run.state.record_shipped(
+            &key,
+            Shipped {
+                id: d.deployment_id.clone(),
+                sha,
+                finished_at,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The commits in `head` and not in `base`, every page (past the 250 of an unpaged
+/// compare).
+async fn compare(api: &Api, run: &SourceRun<'_>, repo: &str, base: &str, head: &str) -> Result<Vec<api::Commit>> {
+    if base == head {
+        return Ok(Vec::new());
+    }
+    let mut next = Some(api.url(&format!("repos/{repo}/compare/{base}...{head}"), &[api.per_page()])?);
+    let mut commits = Vec::new();
+    while let Some(url) = next {
+        let (page, link): (api::Comparison, _) = api.http.get_json(&url).await?;
+        run.progress.read("compare", page.commits.len());
+        if page.status.as_deref() == Some("behind") {
+            break;
+        }
+        let empty = page.commits.is_empty();
+        commits.extend(page.commits);
+        next = if empty { None } else { link };
+    }
+    Ok(commits)
+}

@@ -1,0 +1,122 @@
+//! What a source remembers between runs: watermarks per stream, records to re-poll
+//! until they settle, and the recent successful deployments that later ones are
+//! compared against.
+//!
+//! Crash safety rests on one ordering: a run writes its rows to the lake first and
+//! saves the state after. A run killed in between re-reads the same window next
+//! time, and the lake skips rows it already holds unchanged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::lake::Lake;
+
+/// How many recent successful deployments per repo and environment are kept as
+/// compare bases: enough to cover any overlap window.
+const SHIPPED_KEPT: usize = 200;
+
+/// A successful production deployment, as a base for the next compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipped {
+    /// Canonical deployment id.
+    pub id: String,
+    /// The commit it deployed.
+    pub sha: String,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The persisted state of one source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceState {
+    /// Per stream (`<repo>/deployments`, `<repo>/pulls`, …): everything up to this
+    /// time is in the lake.
+    #[serde(default)]
+    pub watermarks: BTreeMap<String, DateTime<Utc>>,
+    /// Per stream: ids seen before they reached a final state, polled again.
+    #[serde(default)]
+    pub pending: BTreeMap<String, BTreeSet<String>>,
+    /// Per `<repo>|<environment>`: recent successful deployments, oldest first.
+    #[serde(default)]
+    pub shipped: BTreeMap<String, Vec<Shipped>>,
+}
+
+impl SourceState {
+    /// The folder holding a source's state and HTTP cache.
+    pub fn dir(lake: &Lake, source: &str) -> PathBuf {
+        lake.local_root().join("_state").join(source)
+    }
+
+    fn file(lake: &Lake, source: &str) -> PathBuf {
+        Self::dir(lake, source).join("state.json")
+    }
+
+    /// Loads the state (empty on a first run). A corrupt file is an error, not a
+    /// silent full re-sync.
+    pub fn load(lake: &Lake, source: &str) -> Result<SourceState> {
+        let path = Self::file(lake, source);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::BadFile {
+                file: path.display().to_string(),
+                reason: format!("unreadable collector state ({e}); delete it to re-sync from scratch"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SourceState::default()),
+            Err(source) => Err(Error::Io { path, source }),
+        }
+    }
+
+    /// Saves the state atomically; call only after the rows it covers are written.
+    pub fn save(&self, lake: &Lake, source: &str) -> Result<()> {
+        if Self::load(lake, source).ok().as_ref() == Some(self) {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::encode("state", e))?;
+        crate::atomic_file::write(&Self::file(lake, source), &bytes)
+    }
+
+    /// Where to start reading a stream: the watermark minus the overlap, else the
+    /// configured first-run start, else the beginning.
+    pub fn since(&self, stream: &str, overlap_minutes: u32, first_run: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        match self.watermarks.get(stream) {
+            Some(w) => Some(*w - chrono::Duration::minutes(i64::from(overlap_minutes))),
+            None => first_run,
+        }
+    }
+
+    /// Moves a stream's watermark forward (never back).
+    pub fn advance(&mut self, stream: &str, to: Option<DateTime<Utc>>) {
+        if let Some(to) = to {
+            let w = self.watermarks.entry(stream.to_string()).or_insert(to);
+            if *w < to {
+                *w = to;
+            }
+        }
+    }
+
+    /// The deployment a new one at `finished_at` is compared against, and whether
+    /// `id` was already compared on an earlier run.
+    pub fn compare_base(&self, key: &str, id: &str, finished_at: DateTime<Utc>) -> (Option<&Shipped>, bool) {
+        let list = self.shipped.get(key).map(Vec::as_slice).unwrap_or_default();
+        let done = list.iter().any(|s| s.id == id);
+        let base = list.iter().rev().find(|s| s.finished_at < finished_at && s.id != id);
+        (base, done)
+    }
+
+    /// Records a successful deployment as a future compare base.
+    pub fn record_shipped(&mut self, key: &str, shipped: Shipped) {
+        let list = self.shipped.entry(key.to_string()).or_default();
+        if list.iter().any(|s| s.id == shipped.id) {
+            return;
+        }
+        list.push(shipped);
+        list.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
+        if list.len() > SHIPPED_KEPT {
+            let drop = list.len() - SHIPPED_KEPT;
+            list.drain(..drop);
+        }
+    }
+}

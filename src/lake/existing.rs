@@ -1,0 +1,117 @@
+//! Reading back what the lake already holds for a table, so a writer can skip rows
+//! that would change nothing. This is what makes a re-run with no upstream change
+//! write no file at all, rather than a new file of identical rows.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use object_store::ObjectStoreExt;
+use object_store::path::Path as ObjectPath;
+
+use super::Lake;
+use super::tables::{INGESTED_AT, TableSpec};
+use crate::error::{Error, Result};
+
+/// Per natural key, the newest stored row rendered as text: (ingested_at, row text).
+pub(super) type Current = HashMap<String, (i64, String)>;
+
+/// Renders `columns` of every row as one string per row, fields separated by U+001F
+/// and nulls as U+0000, so that two rows compare equal exactly when their values do.
+pub(super) fn render_rows(batch: &RecordBatch, columns: &[&str], context: &str) -> Result<Vec<String>> {
+    let options = FormatOptions::default().with_null("\u{0}");
+    let formatters = columns
+        .iter()
+        .map(|k| {
+            let column = batch
+                .column_by_name(k)
+                .ok_or_else(|| Error::encode(context, format!("column {k} missing")))?;
+            ArrayFormatter::try_new(column.as_ref(), &options).map_err(|e| Error::encode(context, e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect::<Vec<_>>()
+                .join("\u{1f}")
+        })
+        .collect())
+}
+
+fn value_columns(spec: &TableSpec) -> Vec<&'static str> {
+    spec.columns.iter().map(|c| c.name).collect()
+}
+
+impl Lake {
+    /// The newest version of every key of `spec`'s table.
+    pub(super) async fn current_rows(&self, spec: &TableSpec) -> Result<Current> {
+        let mut current = Current::new();
+        let columns = value_columns(spec);
+        for file in self.files(spec.name).await? {
+            let location = ObjectPath::from(file.as_str());
+            let lake_error = |source| Error::Lake {
+                path: file.clone(),
+                source,
+            };
+            let got = self.store.get(&location).await.map_err(lake_error)?;
+            let bytes = got.bytes().await.map_err(lake_error)?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .and_then(|b| b.build())
+                .map_err(|e| Error::encode(&file, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| Error::encode(&file, e))?;
+                let keys = render_rows(&batch, spec.key, &file)?;
+                let rows = render_rows(&batch, &columns, &file)?;
+                let at = batch
+                    .column_by_name(INGESTED_AT)
+                    .and_then(|c| {
+                        c.as_any()
+                            .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()
+                    })
+                    .ok_or_else(|| Error::encode(&file, "no _ingested_at column"))?;
+                for (i, (key, row)) in keys.into_iter().zip(rows).enumerate() {
+                    let t = at.value(i);
+                    match current.get(&key) {
+                        Some((seen, _)) if *seen >= t => {}
+                        _ => {
+                            current.insert(key, (t, row));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(current)
+    }
+
+    /// Drops the rows of `batch` whose key the lake already holds with equal values;
+    /// returns the rest and how many of them are updates of a stored key.
+    pub(super) async fn only_changed(&self, spec: &TableSpec, batch: RecordBatch) -> Result<(RecordBatch, usize)> {
+        if batch.num_rows() == 0 {
+            return Ok((batch, 0));
+        }
+        let current = self.current_rows(spec).await?;
+        if current.is_empty() {
+            return Ok((batch, 0));
+        }
+        let keys = render_rows(&batch, spec.key, spec.name)?;
+        let rows = render_rows(&batch, &value_columns(spec), spec.name)?;
+        let mut updated = 0;
+        let mut keep = Vec::new();
+        for (i, (k, r)) in keys.iter().zip(&rows).enumerate() {
+            match current.get(k) {
+                Some((_, old)) if old == r => {}
+                Some(_) => {
+                    updated += 1;
+                    keep.push(i as u32);
+                }
+                None => keep.push(i as u32),
+            }
+        }
+        let kept = take_record_batch(&batch, &UInt32Array::from(keep)).map_err(|e| Error::encode(spec.name, e))?;
+        Ok((kept, updated))
+    }
+}
