@@ -355,8 +355,12 @@ impl SourceConfig {
             Github if self.mode == DeliveryMode::WorkflowRuns && self.workflows.is_empty() => {
                 Err(self.bad("workflows", "workflow_runs mode needs `workflows`"))
             }
-            _ if self.http.concurrency == 0 => Err(self.bad("http.concurrency", "must be at least 1")),
-            _ if !(self.http.timeout_secs > 0.0) => Err(self.bad("http.timeout_secs", "must be positive")),
+            _ if self.http.concurrency == 0 => {
+                Err(self.bad("http.concurrency", "must be at least 1"))
+            }
+            _ if self.http.timeout_secs.is_nan() || self.http.timeout_secs <= 0.0 => {
+                Err(self.bad("http.timeout_secs", "must be positive"))
+            }
             _ if self.http.per_page == 0 || self.http.per_page > 100 => {
                 Err(self.bad("http.per_page", "must be between 1 and 100"))
             }
@@ -370,7 +374,10 @@ impl SourceConfig {
             return Ok(None);
         };
         std::env::var(var).map(Some).map_err(|_| {
-            self.bad("webhook_secret_env", format!("environment variable {var} is not set"))
+            self.bad(
+                "webhook_secret_env",
+                format!("environment variable {var} is not set"),
+            )
         })
     }
 }

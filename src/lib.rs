@@ -27,3 +27,4 @@ pub mod error;
 pub mod import;
 pub mod lake;
 pub mod report;
+pub mod serve;

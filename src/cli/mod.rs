@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod init;
 mod query;
+mod serve;
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Validate the config and plan every query against the lake.
     Check(check::CheckArgs),
+    /// Serve webhooks and health endpoints.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line.
@@ -67,6 +70,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Check(args) => check::run(args, &open_lake(&lake_dir)?, &config).await,
+        Command::Serve(args) => serve::run(args, open_lake(&lake_dir)?, &config).await,
     }
 }
 

@@ -121,7 +121,12 @@ pub struct Written {
 
 impl Written {
     fn tables(&self) -> [Changed; 4] {
-        [self.deployments, self.commits, self.deployment_commits, self.pull_requests]
+        [
+            self.deployments,
+            self.commits,
+            self.deployment_commits,
+            self.pull_requests,
+        ]
     }
 
     /// New rows over all tables.
@@ -237,10 +242,20 @@ impl Delivery {
             .iter()
             .map(|(d, c)| vec![Value::text(d), Value::text(c)])
             .collect::<Vec<_>>();
-        let prs = self.pull_requests.iter().map(PullRequest::row).collect::<Vec<_>>();
-        let deployments = self.deployments.iter().map(Deployment::row).collect::<Vec<_>>();
+        let prs = self
+            .pull_requests
+            .iter()
+            .map(PullRequest::row)
+            .collect::<Vec<_>>();
+        let deployments = self
+            .deployments
+            .iter()
+            .map(Deployment::row)
+            .collect::<Vec<_>>();
         Ok(Written {
-            commits: lake.write_changed(&tables::table("commits")?, commits).await?,
+            commits: lake
+                .write_changed(&tables::table("commits")?, commits)
+                .await?,
             deployment_commits: lake
                 .write_changed(&tables::table("deployment_commits")?, links)
                 .await?,

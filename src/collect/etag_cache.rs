@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -24,6 +23,9 @@ pub struct Entry {
     pub etag: String,
     /// The body, as text (every API here answers JSON).
     pub body: String,
+    /// The next page as the 200 answer linked it: a 304 need not repeat `Link`.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// A folder of cache entries.
@@ -47,7 +49,10 @@ impl EtagCache {
 
     fn file(&self, url: &Url) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        Some(dir.join(format!("{}.json", short_sha256(url.as_str().as_bytes(), 16))))
+        Some(dir.join(format!(
+            "{}.json",
+            short_sha256(url.as_str().as_bytes(), 16)
+        )))
     }
 
     /// The cached answer for `url`; an unreadable entry counts as absent.
@@ -58,7 +63,7 @@ impl EtagCache {
     }
 
     /// Stores an answer; bodies that are not UTF-8 are not cached.
-    pub fn put(&self, url: &Url, etag: &str, body: &[u8]) -> Result<()> {
+    pub fn put(&self, url: &Url, etag: &str, body: &[u8], next: Option<&Url>) -> Result<()> {
         let Some(file) = self.file(url) else {
             return Ok(());
         };
@@ -69,9 +74,9 @@ impl EtagCache {
             url: url.to_string(),
             etag: etag.to_string(),
             body: body.to_string(),
+            next: next.map(Url::to_string),
         };
         let text = serde_json::to_vec(&entry).map_err(|e| Error::encode("etag cache", e))?;
         crate::atomic_file::write(&file, &text)
     }
 }
-

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use glob::Pattern;
 
 use crate::collect::delivery::{Commit, Delivery, Deployment};
+use crate::collect::rules::{Facts, Rules};
 use crate::config::SourceConfig;
 use crate::error::{Error, Result};
 
@@ -53,8 +54,11 @@ const TAG_FORMAT: &str = "--format=%(refname:strip=2)%00%(objecttype)%00%(object
 /// last so that any separator inside it stays part of it.
 const COMMIT_FORMAT: &str = "--format=%H%x1f%P%x1f%aI%x1f%cI%x1f%an%x1f%ae%x1f%s";
 
-/// Reads the clone at `source.path`: tags matching `source.deploy_tags` (glob, default "v*") become production deployments, and every commit reachable from any ref becomes a `commits` row with its parents and dates.
+/// Reads the clone at `source.path`: tags matching `source.deploy_tags` (glob, default
+/// "v*") become production deployments, and every commit reachable from any ref
+/// becomes a `commits` row with its parents and dates.
 pub fn collect(source: &SourceConfig) -> Result<Delivery> {
+    let deploy = deploy_pattern(source)?;
     let rules = Rules::new(source)?;
     let git = Git::open(source)?;
     let repo = repo_name(&git.dir).ok_or_else(|| {
@@ -63,12 +67,16 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
             format!("path {}: no repository name", git.dir.display()),
         )
     })?;
-    let service = source.services.get(&repo).cloned().unwrap_or_else(|| repo.clone());
+    let service = source
+        .services
+        .get(&repo)
+        .cloned()
+        .unwrap_or_else(|| repo.clone());
 
     let mut tags = Vec::new();
     git.stream(&["for-each-ref", TAG_FORMAT, "refs/tags"], b'\n', |line| {
         let tag = parse_tag_line(line)?;
-        if !rules.deploy.matches(&tag.name) {
+        if !deploy.matches(&tag.name) {
             return Ok(());
         }
         if tag.target_type != "commit" {
@@ -117,7 +125,7 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
                 commit_sha: Some(tag.target.clone()),
                 started_at: at,
                 finished_at: at,
-                kind: rules.kind(&tag.name, [tag.subject.as_str(), commit_subject]),
+                kind: kind(&rules, &tag.name, [&tag.subject, commit_subject]),
                 via_platform: false,
                 url: None,
             }
@@ -130,52 +138,31 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
     })
 }
 
-/// The source's globs, compiled once.
-struct Rules {
-    deploy: Pattern,
-    hotfix: Vec<Pattern>,
-    rollback: Vec<Pattern>,
+/// The `deploy_tags` glob.
+fn deploy_pattern(source: &SourceConfig) -> Result<Pattern> {
+    let glob = source.deploy_tags.as_deref().unwrap_or(DEFAULT_DEPLOY_TAGS);
+    Pattern::new(glob).map_err(|e| Error::Config {
+        key: format!("sources.{}.deploy_tags", source.name),
+        reason: format!("bad pattern `{glob}`: {e}"),
+    })
 }
 
-impl Rules {
-    fn new(source: &SourceConfig) -> Result<Rules> {
-        let compile = |key: &str, glob: &str| {
-            Pattern::new(glob).map_err(|e| Error::Config {
-                key: format!("sources.{}.{key}", source.name),
-                reason: format!("bad glob {glob:?}: {e}"),
-            })
-        };
-        let deploy = source.deploy_tags.as_deref().unwrap_or(DEFAULT_DEPLOY_TAGS);
-        let rules = &source.rules;
-        Ok(Rules {
-            deploy: compile("deploy_tags", deploy)?,
-            hotfix: rules
-                .hotfix_refs
-                .iter()
-                .map(|g| compile("rules.hotfix_refs", g))
-                .collect::<Result<_>>()?,
-            rollback: rules
-                .rollback_titles
-                .iter()
-                .map(|g| compile("rules.rollback_titles", g))
-                .collect::<Result<_>>()?,
+/// The shared rules' kind with the tag as the ref, judged on the tag's subject and
+/// then the tagged commit's: a tag on a `Revert "…"` commit is a rollback however
+/// the tag itself is worded.
+fn kind(rules: &Rules, tag: &str, subjects: [&str; 2]) -> &'static str {
+    let judge = |title: &str| {
+        rules.kind(&Facts {
+            git_ref: Some(tag),
+            title: Some(title),
+            ..Facts::default()
         })
-    }
-
-    /// `rollback` when the tag's or the tagged commit's subject matches a rollback
-    /// title, else `hotfix` when the tag name matches a hotfix ref, else `planned`.
-    /// Rollback wins when both match: it also marks the deployment before it failed,
-    /// while both kinds count as rework.
-    fn kind<'s>(&self, tag: &str, subjects: impl IntoIterator<Item = &'s str>) -> &'static str {
-        let mut subjects = subjects.into_iter();
-        if subjects.any(|s| self.rollback.iter().any(|p| p.matches(s))) {
-            "rollback"
-        } else if self.hotfix.iter().any(|p| p.matches(tag)) {
-            "hotfix"
-        } else {
-            "planned"
-        }
-    }
+    };
+    subjects
+        .into_iter()
+        .map(judge)
+        .find(|k| *k != "planned")
+        .unwrap_or("planned")
 }
 
 /// Runs `git -C <clone>` for one source.
@@ -187,7 +174,10 @@ struct Git<'a> {
 impl<'a> Git<'a> {
     fn open(source: &'a SourceConfig) -> Result<Git<'a>> {
         let fail = |reason: String| Error::collector(&source.name, reason);
-        let path = source.path.as_deref().ok_or_else(|| fail("no `path` configured".into()))?;
+        let path = source
+            .path
+            .as_deref()
+            .ok_or_else(|| fail("no `path` configured".into()))?;
         let dir = path
             .canonicalize()
             .map_err(|e| fail(format!("path {}: {e}", path.display())))?;
@@ -313,7 +303,16 @@ struct TagRef {
 
 fn parse_tag_line(line: &str) -> std::result::Result<TagRef, String> {
     let fields: Vec<&str> = line.splitn(7, '\0').collect();
-    let [name, object_type, object, peeled_type, peeled, date, subject] = fields[..] else {
+    let [
+        name,
+        object_type,
+        object,
+        peeled_type,
+        peeled,
+        date,
+        subject,
+    ] = fields[..]
+    else {
         return Err(format!("expected 7 NUL-separated fields: {line:?}"));
     };
     // An annotated tag's own object is the tag; what it names is the peeled one.
@@ -433,10 +432,12 @@ mod tests {
         assert_eq!((tag.name.as_str(), tag.target.as_str()), ("v1", A));
         assert_eq!(tag.date, Some(utc("2024-03-01T09:00:00Z")));
 
-        let annotated =
-            format!("v2\0tag\0{T}\0commit\0{B}\02024-03-05T12:00:00+02:00\0Release 2");
+        let annotated = format!("v2\0tag\0{T}\0commit\0{B}\02024-03-05T12:00:00+02:00\0Release 2");
         let tag = parse_tag_line(&annotated).unwrap();
-        assert_eq!((tag.target.as_str(), tag.target_type.as_str()), (B, "commit"));
+        assert_eq!(
+            (tag.target.as_str(), tag.target_type.as_str()),
+            (B, "commit")
+        );
         assert_eq!(tag.date, Some(utc("2024-03-05T10:00:00Z")));
         assert_eq!(tag.subject, "Release 2");
 
@@ -450,7 +451,7 @@ mod tests {
     fn malformed_tag_lines_are_named_in_the_error() {
         for bad in [
             "v1\0commit".to_string(),
-            format!("v1\0commit\0nothex\0\0\0\0s"),
+            "v1\0commit\0nothex\0\0\0\0s".to_string(),
             format!("v1\0commit\0{A}\0\0\0yesterday\0s"),
         ] {
             let err = parse_tag_line(&bad).unwrap_err();
@@ -469,7 +470,8 @@ mod tests {
         assert_eq!(c.committed_at, utc("2024-03-04T00:00:00Z"));
         assert_eq!(c.subject, "Merge\x1fa b");
 
-        let root = format!("{A}\x1f\x1f2024-03-01T09:00:00Z\x1f2024-03-01T09:00:00Z\x1f\x1fbot@x\x1f");
+        let root =
+            format!("{A}\x1f\x1f2024-03-01T09:00:00Z\x1f2024-03-01T09:00:00Z\x1f\x1fbot@x\x1f");
         let row = parse_commit_record(&root).unwrap().into_row("api");
         assert!(row.parent_shas.is_empty());
         assert_eq!(row.author.as_deref(), Some("bot@x"), "email when no name");
@@ -482,7 +484,10 @@ mod tests {
 
     #[test]
     fn bots_are_recognised_by_simple_marks_only() {
-        assert!(is_bot("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"));
+        assert!(is_bot(
+            "dependabot[bot]",
+            "49699333+dependabot[bot]@users.noreply.github.com"
+        ));
         assert!(is_bot("Renovate", "renovatebot@example.com"));
         assert!(!is_bot("Abbot Lee", "lee@example.com"));
         assert!(!is_bot("Ann", "ann@bot.example.com"));
@@ -490,29 +495,49 @@ mod tests {
 
     #[test]
     fn repo_names_drop_git_suffixes() {
-        assert_eq!(repo_name(Path::new("/src/shop-api")).as_deref(), Some("shop-api"));
-        assert_eq!(repo_name(Path::new("/srv/shop-api.git")).as_deref(), Some("shop-api"));
-        assert_eq!(repo_name(Path::new("/src/shop-api/.git")).as_deref(), Some("shop-api"));
+        assert_eq!(
+            repo_name(Path::new("/src/shop-api")).as_deref(),
+            Some("shop-api")
+        );
+        assert_eq!(
+            repo_name(Path::new("/srv/shop-api.git")).as_deref(),
+            Some("shop-api")
+        );
+        assert_eq!(
+            repo_name(Path::new("/src/shop-api/.git")).as_deref(),
+            Some("shop-api")
+        );
         assert_eq!(repo_name(Path::new("/")), None);
     }
 
     #[test]
-    fn kinds_prefer_rollback_then_hotfix() {
+    fn kinds_read_the_tag_name_then_either_subject() {
         let text = "[[sources]]\nkind='git'\nname='g'\npath='.'\n\
                     [sources.rules]\nhotfix_refs=['v*-hotfix']\n";
         let config = crate::config::Config::parse(text, "t").unwrap();
         let rules = Rules::new(&config.sources[0]).unwrap();
-        assert_eq!(rules.kind("v1.0.0", ["Release", "Add api"]), "planned");
-        assert_eq!(rules.kind("v1.0.1-hotfix", ["", "Fix"]), "hotfix");
-        assert_eq!(rules.kind("v1.0.2", ["Rollback to 1.0.0", "x"]), "rollback");
-        assert_eq!(rules.kind("v1.0.3-hotfix", ["", "Revert \"Add api\""]), "rollback");
+        assert_eq!(kind(&rules, "v1.0.0", ["Release", "Add api"]), "planned");
+        assert_eq!(kind(&rules, "v1.0.1-hotfix", ["", "Fix"]), "hotfix");
+        assert_eq!(
+            kind(&rules, "v1.0.2", ["Rollback to 1.0.0", "x"]),
+            "rollback"
+        );
+        assert_eq!(
+            kind(&rules, "v1.0.3", ["Release", "Revert \"Add\""]),
+            "rollback"
+        );
+        // The shared rules put the ref first.
+        assert_eq!(
+            kind(&rules, "v1.0.4-hotfix", ["", "Revert \"Add\""]),
+            "hotfix"
+        );
     }
 
     #[test]
     fn bad_globs_are_config_errors() {
         let text = "[[sources]]\nkind='git'\nname='g'\npath='.'\ndeploy_tags='v[*'\n";
         let config = crate::config::Config::parse(text, "t").unwrap();
-        let err = Rules::new(&config.sources[0]).err().unwrap().to_string();
+        let err = deploy_pattern(&config.sources[0]).unwrap_err().to_string();
         assert!(err.contains("sources.g.deploy_tags"), "{err}");
     }
 }

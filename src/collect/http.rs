@@ -40,9 +40,18 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     /// `header: prefix + secret`, e.g. `authorization: Bearer …`, `private-token: …`.
-    pub fn new(source: &str, env_var: &str, header: &'static str, prefix: &str, secret: &str) -> Result<Auth> {
+    pub fn new(
+        source: &str,
+        env_var: &str,
+        header: &'static str,
+        prefix: &str,
+        secret: &str,
+    ) -> Result<Auth> {
         let mut value = HeaderValue::from_str(&format!("{prefix}{secret}")).map_err(|_| {
-            Error::collector(source, format!("the token in ${env_var} is not a valid header value"))
+            Error::collector(
+                source,
+                format!("the token in ${env_var} is not a valid header value"),
+            )
         })?;
         value.set_sensitive(true);
         Ok(Auth {
@@ -167,14 +176,20 @@ impl HttpClient {
 
     fn decode<T: DeserializeOwned>(&self, url: &Url, page: &Page) -> Result<T> {
         serde_json::from_slice(&page.body).map_err(|e| {
-            Error::collector(&self.source, format!("GET {}: unexpected JSON: {e}", redact(url)))
+            Error::collector(
+                &self.source,
+                format!("GET {}: unexpected JSON: {e}", redact(url)),
+            )
         })
     }
 
     /// GETs `url`; a 404 is an error naming the URL.
     pub async fn get(&self, url: &Url) -> Result<Page> {
         self.get_if_found(url).await?.ok_or_else(|| {
-            Error::collector(&self.source, format!("GET {}: HTTP 404 Not Found", redact(url)))
+            Error::collector(
+                &self.source,
+                format!("GET {}: HTTP 404 Not Found", redact(url)),
+            )
         })
     }
 
@@ -190,18 +205,25 @@ impl HttpClient {
                     Error::collector(&self.source, format!("request limiter closed: {e}"))
                 })?;
                 Stats::bump(&self.stats.requests);
-                self.attempt(url, cached.as_ref().map(|c| c.etag.as_str())).await
+                self.attempt(url, cached.as_ref().map(|c| c.etag.as_str()))
+                    .await
             };
             let failure = match outcome {
                 Ok(Answer::Fresh { body, etag, next }) => {
                     if let Some(etag) = etag {
-                        self.cache.put(url, &etag, &body)?;
+                        self.cache.put(url, &etag, &body, next.as_ref())?;
                     }
-                    return Ok(Some(Page { body, next, not_modified: false }));
+                    return Ok(Some(Page {
+                        body,
+                        next,
+                        not_modified: false,
+                    }));
                 }
                 Ok(Answer::Missing) => return Ok(None),
                 Ok(Answer::NotModified { next }) => match &cached {
                     Some(c) => {
+                        let next =
+                            next.or_else(|| c.next.as_deref().and_then(|n| Url::parse(n).ok()));
                         Stats::bump(&self.stats.not_modified);
                         return Ok(Some(Page {
                             body: Bytes::from(c.body.clone()),
@@ -211,7 +233,10 @@ impl HttpClient {
                     }
                     None => Attempt::Fail(Error::collector(
                         &self.source,
-                        format!("GET {}: 304 Not Modified without a cached copy", redact(url)),
+                        format!(
+                            "GET {}: 304 Not Modified without a cached copy",
+                            redact(url)
+                        ),
                     )),
                 },
                 Err(failure) => failure,
@@ -228,7 +253,11 @@ impl HttpClient {
                 Attempt::Retry(_, why) => {
                     return Err(Error::collector(
                         &self.source,
-                        format!("GET {}: {why}; gave up after {} attempts", redact(url), attempt + 1),
+                        format!(
+                            "GET {}: {why}; gave up after {} attempts",
+                            redact(url),
+                            attempt + 1
+                        ),
                     ));
                 }
             }
@@ -264,7 +293,10 @@ impl HttpClient {
         };
         if status.is_success() {
             if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-                return Err(Attempt::Retry(None, "incomplete or invalid JSON body".into()));
+                return Err(Attempt::Retry(
+                    None,
+                    "incomplete or invalid JSON body".into(),
+                ));
             }
             let etag = headers
                 .get(reqwest::header::ETAG)
@@ -288,7 +320,13 @@ impl HttpClient {
         Attempt::Retry(None, what.to_string())
     }
 
-    fn status_failure(&self, url: &Url, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Attempt {
+    fn status_failure(
+        &self,
+        url: &Url,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Attempt {
         let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).replace('\n', " ");
         let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
             || (status == StatusCode::FORBIDDEN && is_rate_limit_403(headers, &snippet));
@@ -315,7 +353,10 @@ impl HttpClient {
                 ));
             }
             tracing::info!(source = %self.source, wait_s = wait.as_secs_f64(), "Rate limited (HTTP {}); waiting.", status.as_u16());
-            return Attempt::Retry(Some(wait), format!("rate limited (HTTP {})", status.as_u16()));
+            return Attempt::Retry(
+                Some(wait),
+                format!("rate limited (HTTP {})", status.as_u16()),
+            );
         }
         if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
             return Attempt::Retry(None, format!("HTTP {}", status.as_u16()));
@@ -348,8 +389,14 @@ impl HttpClient {
 }
 
 enum Answer {
-    Fresh { body: Bytes, etag: Option<String>, next: Option<Url> },
-    NotModified { next: Option<Url> },
+    Fresh {
+        body: Bytes,
+        etag: Option<String>,
+        next: Option<Url>,
+    },
+    NotModified {
+        next: Option<Url>,
+    },
     Missing,
 }
 
@@ -372,7 +419,10 @@ fn is_rate_limit_403(headers: &HeaderMap, body: &str) -> bool {
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// How long the server asks us to wait: `Retry-After` (seconds or an HTTP date),
@@ -384,7 +434,9 @@ pub fn rate_limit_wait(headers: &HeaderMap, now_epoch: i64) -> Option<Duration> 
             return Some(Duration::from_secs_f64(secs.max(0.0)));
         }
         if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v) {
-            return Some(Duration::from_secs((at.timestamp() - now_epoch).max(0) as u64));
+            return Some(Duration::from_secs(
+                (at.timestamp() - now_epoch).max(0) as u64
+            ));
         }
     }
     let reset = if header_str(headers, "x-ratelimit-remaining") == Some("0") {
@@ -421,7 +473,10 @@ pub fn next_page(headers: &HeaderMap, current: &Url) -> Option<Url> {
         .filter(|(k, _)| k != "page")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    next.query_pairs_mut().clear().extend_pairs(pairs).append_pair("page", page);
+    next.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair("page", page);
     Some(next)
 }
 
@@ -451,12 +506,18 @@ mod tests {
         let last_only = headers(&[("link", r#"<https://x/y?page=1>; rel="first""#)]);
         assert!(next_page(&last_only, &url).is_none());
         let relative = headers(&[("link", r#"</v2?page=2>; rel="next""#)]);
-        assert_eq!(next_page(&relative, &url).unwrap().as_str(), "https://api.example.com/v2?page=2");
+        assert_eq!(
+            next_page(&relative, &url).unwrap().as_str(),
+            "https://api.example.com/v2?page=2"
+        );
     }
 
     #[test]
     fn gitlab_next_page_header_replaces_the_page_parameter() {
-        let url = Url::parse("https://gl/api/v4/projects/1/deployments?per_page=100&page=1&order_by=updated_at").unwrap();
+        let url = Url::parse(
+            "https://gl/api/v4/projects/1/deployments?per_page=100&page=1&order_by=updated_at",
+        )
+        .unwrap();
         let h = headers(&[("x-next-page", "2")]);
         assert_eq!(
             next_page(&h, &url).unwrap().as_str(),
@@ -468,8 +529,14 @@ mod tests {
     #[test]
     fn waits_follow_retry_after_then_reset_headers() {
         let now = 1_700_000_000;
-        assert_eq!(rate_limit_wait(&headers(&[("retry-after", "7")]), now), Some(Duration::from_secs(7)));
-        let gh = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1700000030")]);
+        assert_eq!(
+            rate_limit_wait(&headers(&[("retry-after", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
+        let gh = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1700000030"),
+        ]);
         assert_eq!(rate_limit_wait(&gh, now), Some(Duration::from_secs(31)));
         let gl = headers(&[("ratelimit-reset", "1700000010")]);
         assert_eq!(rate_limit_wait(&gl, now), Some(Duration::from_secs(11)));
@@ -480,15 +547,27 @@ mod tests {
 
     #[test]
     fn a_permission_403_is_not_a_rate_limit() {
-        assert!(!is_rate_limit_403(&headers(&[("x-ratelimit-remaining", "4999")]), "Resource not accessible"));
-        assert!(is_rate_limit_403(&headers(&[("x-ratelimit-remaining", "0")]), ""));
-        assert!(is_rate_limit_403(&headers(&[]), "You have exceeded a secondary rate limit"));
+        assert!(!is_rate_limit_403(
+            &headers(&[("x-ratelimit-remaining", "4999")]),
+            "Resource not accessible"
+        ));
+        assert!(is_rate_limit_403(
+            &headers(&[("x-ratelimit-remaining", "0")]),
+            ""
+        ));
+        assert!(is_rate_limit_403(
+            &headers(&[]),
+            "You have exceeded a secondary rate limit"
+        ));
     }
 
     #[test]
     fn auth_debug_shows_the_variable_never_the_secret() {
         let auth = Auth::new("gh", "GH_TOKEN", "authorization", "Bearer ", "s3cr3t-value").unwrap();
         let shown = format!("{auth:?}");
-        assert!(shown.contains("GH_TOKEN") && !shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("GH_TOKEN") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 }

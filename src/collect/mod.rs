@@ -132,7 +132,11 @@ pub async fn run(config: &Config, lake: &Lake, options: &CollectOptions) -> Resu
             let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
             return Err(Error::Usage(format!(
                 "--source {name}: no such source (configured: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }
@@ -149,7 +153,12 @@ pub async fn run(config: &Config, lake: &Lake, options: &CollectOptions) -> Resu
     Ok(summaries)
 }
 
-async fn run_source(source: &SourceConfig, lake: &Lake, progress: &Progress, quiet: bool) -> Result<Summary> {
+async fn run_source(
+    source: &SourceConfig,
+    lake: &Lake,
+    progress: &Progress,
+    quiet: bool,
+) -> Result<Summary> {
     let started = Instant::now();
     let mut run = SourceRun {
         source,
@@ -163,7 +172,10 @@ async fn run_source(source: &SourceConfig, lake: &Lake, progress: &Progress, qui
         SourceKind::Github => Some(github::collect(&mut run).await?),
         SourceKind::Git => {
             let delivery = git::collect(source)?;
-            run.progress.read("git history", delivery.commits.len() + delivery.deployments.len());
+            run.progress.read(
+                "git history",
+                delivery.commits.len() + delivery.deployments.len(),
+            );
             run.commit(delivery).await?;
             None
         }
@@ -174,8 +186,10 @@ async fn run_source(source: &SourceConfig, lake: &Lake, progress: &Progress, qui
             )));
         }
     };
-    let (requests, retries, not_modified, rate_limited) =
-        http.as_ref().map(|h: &HttpClient| h.stats().snapshot()).unwrap_or_default();
+    let (requests, retries, not_modified, rate_limited) = http
+        .as_ref()
+        .map(|h: &HttpClient| h.stats().snapshot())
+        .unwrap_or_default();
     let summary = Summary {
         source: source.name.clone(),
         written: run.written,

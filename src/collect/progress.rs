@@ -31,8 +31,10 @@ impl Progress {
         let bar = self.multi.as_ref().map(|m| {
             let bar = m.add(ProgressBar::new_spinner());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:.bold} {pos} records ({per_sec}, {elapsed}) {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    "{spinner} {prefix:.bold} {pos} records ({per_sec}, {elapsed}) {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.set_prefix(name.to_string());
             bar.enable_steady_tick(Duration::from_millis(200));

@@ -100,10 +100,16 @@ impl Rules {
                 _ => {}
             }
         }
-        if facts.git_ref.is_some_and(|r| any_match(&self.hotfix_refs, r)) {
+        if facts
+            .git_ref
+            .is_some_and(|r| any_match(&self.hotfix_refs, r))
+        {
             return "hotfix";
         }
-        if facts.title.is_some_and(|t| any_match(&self.rollback_titles, t)) {
+        if facts
+            .title
+            .is_some_and(|t| any_match(&self.rollback_titles, t))
+        {
             return "rollback";
         }
         "planned"
@@ -116,8 +122,12 @@ impl Rules {
         {
             return v.as_bool() == Some(true) || v.as_str() == Some("true");
         }
-        facts.workflow_path.is_some_and(|p| any_match(&self.platform_workflows, p))
-            || facts.creator.is_some_and(|c| any_match(&self.platform_creators, c))
+        facts
+            .workflow_path
+            .is_some_and(|p| any_match(&self.platform_workflows, p))
+            || facts
+                .creator
+                .is_some_and(|c| any_match(&self.platform_creators, c))
     }
 }
 
@@ -165,23 +175,62 @@ mod tests {
         let rules = Rules::new(&s).unwrap();
         let payload = serde_json::json!({"kind": "Hotfix"});
         let as_string = Json::String(r#"{"kind":"rollback"}"#.into());
-        assert_eq!(rules.kind(&Facts { payload: Some(&payload), ..Facts::default() }), "hotfix");
-        assert_eq!(rules.kind(&Facts { payload: Some(&as_string), ..Facts::default() }), "rollback");
-        assert_eq!(rules.kind(&Facts { git_ref: Some("hotfix/login"), ..Facts::default() }), "hotfix");
-        assert_eq!(rules.kind(&Facts { title: Some("Revert \"Add cart\""), ..Facts::default() }), "rollback");
-        assert_eq!(rules.kind(&Facts { git_ref: Some("main"), title: Some("Add cart"), ..Facts::default() }), "planned");
+        assert_eq!(
+            rules.kind(&Facts {
+                payload: Some(&payload),
+                ..Facts::default()
+            }),
+            "hotfix"
+        );
+        assert_eq!(
+            rules.kind(&Facts {
+                payload: Some(&as_string),
+                ..Facts::default()
+            }),
+            "rollback"
+        );
+        assert_eq!(
+            rules.kind(&Facts {
+                git_ref: Some("hotfix/login"),
+                ..Facts::default()
+            }),
+            "hotfix"
+        );
+        assert_eq!(
+            rules.kind(&Facts {
+                title: Some("Revert \"Add cart\""),
+                ..Facts::default()
+            }),
+            "rollback"
+        );
+        assert_eq!(
+            rules.kind(&Facts {
+                git_ref: Some("main"),
+                title: Some("Add cart"),
+                ..Facts::default()
+            }),
+            "planned"
+        );
     }
 
     #[test]
     fn tiers_platform_and_service() {
-        let s = source("production_environments=['live']\nservice_field='service'\n[sources.services]\n'acme/shop'='storefront'\n[sources.rules]\nplatform_creators=['platform-bot*']");
+        let s = source(
+            "production_environments=['live']\nservice_field='service'\n[sources.services]\n'acme/shop'='storefront'\n[sources.rules]\nplatform_creators=['platform-bot*']",
+        );
         let rules = Rules::new(&s).unwrap();
         assert_eq!(rules.env_tier(Some("Live"), false), "production");
         assert_eq!(rules.env_tier(Some("production"), false), "other");
         assert_eq!(rules.env_tier(Some("anything"), true), "production");
         assert_eq!(rules.env_tier(Some("staging-eu"), false), "staging");
-        assert!(rules.via_platform(&Facts { creator: Some("platform-bot[bot]"), ..Facts::default() }));
-        assert!(!rules.via_platform(&Facts { creator: Some("octocat"), ..Facts::default() }));
+        assert!(rules.via_platform(&Facts {
+            creator: Some("platform-bot[bot]"),
+            ..Facts::default()
+        }));
+        assert!(!rules.via_platform(&Facts {
+            creator: Some("octocat"),
+            ..Facts::default()
+        }));
         assert_eq!(service(&s, "acme/shop", None), "storefront");
         assert_eq!(service(&s, "acme/api", None), "api");
         let payload = serde_json::json!({"service": "checkout"});

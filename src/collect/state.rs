@@ -6,7 +6,7 @@
 //! saves the state after. A run killed in between re-reads the same window next
 //! time, and the lake skips rows it already holds unchanged.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -18,6 +18,9 @@ use crate::lake::Lake;
 /// How many recent successful deployments per repo and environment are kept as
 /// compare bases: enough to cover any overlap window.
 const SHIPPED_KEPT: usize = 200;
+
+/// Unsettled records older than this many days stop being polled.
+pub const PENDING_GIVE_UP_DAYS: i64 = 7;
 
 /// A successful production deployment, as a base for the next compare.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,9 +40,10 @@ pub struct SourceState {
     /// time is in the lake.
     #[serde(default)]
     pub watermarks: BTreeMap<String, DateTime<Utc>>,
-    /// Per stream: ids seen before they reached a final state, polled again.
+    /// Per stream: records seen before they reached a final state (id → created
+    /// time), read again on every run until they settle or grow too old.
     #[serde(default)]
-    pub pending: BTreeMap<String, BTreeSet<String>>,
+    pub pending: BTreeMap<String, BTreeMap<String, DateTime<Utc>>>,
     /// Per `<repo>|<environment>`: recent successful deployments, oldest first.
     #[serde(default)]
     pub shipped: BTreeMap<String, Vec<Shipped>>,
@@ -62,7 +66,9 @@ impl SourceState {
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| Error::BadFile {
                 file: path.display().to_string(),
-                reason: format!("unreadable collector state ({e}); delete it to re-sync from scratch"),
+                reason: format!(
+                    "unreadable collector state ({e}); delete it to re-sync from scratch"
+                ),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SourceState::default()),
             Err(source) => Err(Error::Io { path, source }),
@@ -80,10 +86,60 @@ impl SourceState {
 
     /// Where to start reading a stream: the watermark minus the overlap, else the
     /// configured first-run start, else the beginning.
-    pub fn since(&self, stream: &str, overlap_minutes: u32, first_run: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    pub fn since(
+        &self,
+        stream: &str,
+        overlap_minutes: u32,
+        first_run: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
         match self.watermarks.get(stream) {
             Some(w) => Some(*w - chrono::Duration::minutes(i64::from(overlap_minutes))),
             None => first_run,
+        }
+    }
+
+    /// The oldest creation time among a stream's unsettled records.
+    pub fn oldest_pending(&self, stream: &str) -> Option<DateTime<Utc>> {
+        self.pending
+            .get(stream)
+            .and_then(|p| p.values().min().copied())
+    }
+
+    /// Whether `id` is an unsettled record of `stream`.
+    pub fn is_pending(&self, stream: &str, id: &str) -> bool {
+        self.pending.get(stream).is_some_and(|p| p.contains_key(id))
+    }
+
+    /// Replaces a stream's unsettled records. Records created more than
+    /// [`PENDING_GIVE_UP_DAYS`] before the stream's newest record are dropped with a
+    /// log line: a deployment stuck "in progress" while a week of newer ones went by
+    /// was abandoned, and re-reading that far back on every run would cost more than
+    /// it tells. Measuring from the stream, not the clock, keeps backfills of old
+    /// history exact.
+    pub fn set_pending(&mut self, stream: &str, pending: BTreeMap<String, DateTime<Utc>>) {
+        let Some(newest) = self.watermarks.get(stream).copied() else {
+            self.pending.remove(stream);
+            return;
+        };
+        let horizon = newest - chrono::Duration::days(PENDING_GIVE_UP_DAYS);
+        let kept: BTreeMap<String, DateTime<Utc>> = pending
+            .into_iter()
+            .filter(|(id, created)| {
+                let keep = *created >= horizon;
+                if !keep {
+                    tracing::info!(
+                        stream,
+                        id,
+                        "Still unfinished after {PENDING_GIVE_UP_DAYS} days; no longer polled."
+                    );
+                }
+                keep
+            })
+            .collect();
+        if kept.is_empty() {
+            self.pending.remove(stream);
+        } else {
+            self.pending.insert(stream.to_string(), kept);
         }
     }
 
@@ -99,10 +155,18 @@ impl SourceState {
 
     /// The deployment a new one at `finished_at` is compared against, and whether
     /// `id` was already compared on an earlier run.
-    pub fn compare_base(&self, key: &str, id: &str, finished_at: DateTime<Utc>) -> (Option<&Shipped>, bool) {
+    pub fn compare_base(
+        &self,
+        key: &str,
+        id: &str,
+        finished_at: DateTime<Utc>,
+    ) -> (Option<&Shipped>, bool) {
         let list = self.shipped.get(key).map(Vec::as_slice).unwrap_or_default();
         let done = list.iter().any(|s| s.id == id);
-        let base = list.iter().rev().find(|s| s.finished_at < finished_at && s.id != id);
+        let base = list
+            .iter()
+            .rev()
+            .find(|s| s.finished_at < finished_at && s.id != id);
         (base, done)
     }
 

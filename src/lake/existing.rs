@@ -20,7 +20,11 @@ pub(super) type Current = HashMap<String, (i64, String)>;
 
 /// Renders `columns` of every row as one string per row, fields separated by U+001F
 /// and nulls as U+0000, so that two rows compare equal exactly when their values do.
-pub(super) fn render_rows(batch: &RecordBatch, columns: &[&str], context: &str) -> Result<Vec<String>> {
+pub(super) fn render_rows(
+    batch: &RecordBatch,
+    columns: &[&str],
+    context: &str,
+) -> Result<Vec<String>> {
     let options = FormatOptions::default().with_null("\u{0}");
     let formatters = columns
         .iter()
@@ -28,7 +32,8 @@ pub(super) fn render_rows(batch: &RecordBatch, columns: &[&str], context: &str) 
             let column = batch
                 .column_by_name(k)
                 .ok_or_else(|| Error::encode(context, format!("column {k} missing")))?;
-            ArrayFormatter::try_new(column.as_ref(), &options).map_err(|e| Error::encode(context, e))
+            ArrayFormatter::try_new(column.as_ref(), &options)
+                .map_err(|e| Error::encode(context, e))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((0..batch.num_rows())
@@ -89,7 +94,11 @@ impl Lake {
 
     /// Drops the rows of `batch` whose key the lake already holds with equal values;
     /// returns the rest and how many of them are updates of a stored key.
-    pub(super) async fn only_changed(&self, spec: &TableSpec, batch: RecordBatch) -> Result<(RecordBatch, usize)> {
+    pub(super) async fn only_changed(
+        &self,
+        spec: &TableSpec,
+        batch: RecordBatch,
+    ) -> Result<(RecordBatch, usize)> {
         if batch.num_rows() == 0 {
             return Ok((batch, 0));
         }
@@ -111,7 +120,8 @@ impl Lake {
                 None => keep.push(i as u32),
             }
         }
-        let kept = take_record_batch(&batch, &UInt32Array::from(keep)).map_err(|e| Error::encode(spec.name, e))?;
+        let kept = take_record_batch(&batch, &UInt32Array::from(keep))
+            .map_err(|e| Error::encode(spec.name, e))?;
         Ok((kept, updated))
     }
 }

@@ -3,7 +3,10 @@
 
 mod cli;
 mod collect_git;
+mod collect_github;
+mod fake_github;
 mod golden;
 mod import;
 mod lake;
 mod support;
+mod webhook;

@@ -23,7 +23,12 @@ pub struct Mapper<'a> {
 pub fn outcome(statuses: &[api::DeploymentStatus]) -> Option<(&'static str, DateTime<Utc>)> {
     let mut sorted: Vec<&api::DeploymentStatus> = statuses.iter().collect();
     sorted.sort_by_key(|s| s.created_at);
-    let first = |state: &str| sorted.iter().find(|s| s.state == state).map(|s| s.created_at);
+    let first = |state: &str| {
+        sorted
+            .iter()
+            .find(|s| s.state == state)
+            .map(|s| s.created_at)
+    };
     if let Some(at) = first("success") {
         return Some(("success", at));
     }
@@ -42,7 +47,12 @@ impl Mapper<'_> {
     }
 
     /// A deployment with a final status, or `None` while it runs.
-    pub fn deployment(&self, repo: &str, d: &api::Deployment, statuses: &[api::DeploymentStatus]) -> Option<Deployment> {
+    pub fn deployment(
+        &self,
+        repo: &str,
+        d: &api::Deployment,
+        statuses: &[api::DeploymentStatus],
+    ) -> Option<Deployment> {
         let (status, finished_at) = outcome(statuses)?;
         let creator = d.creator.as_ref().and_then(|c| c.login.as_deref());
         let facts = Facts {
@@ -62,7 +72,9 @@ impl Mapper<'_> {
             repo: repo.to_string(),
             service: service(self.source, repo, Some(&d.payload)),
             environment: d.environment.clone(),
-            env_tier: self.rules.env_tier(d.environment.as_deref(), d.production_environment),
+            env_tier: self
+                .rules
+                .env_tier(d.environment.as_deref(), d.production_environment),
             status,
             commit_sha: d.sha.clone(),
             started_at: Some(d.created_at),

@@ -12,6 +12,8 @@ pub mod map;
 mod modes;
 mod pulls;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -44,10 +46,11 @@ pub struct Api {
 impl Api {
     fn new(source: &SourceConfig, http: HttpClient) -> Result<Api> {
         let text = source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
-        let base = Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
-            key: format!("sources.{}.api_url", source.name),
-            reason: format!("`{text}` is not a URL: {e}"),
-        })?;
+        let base =
+            Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
+                key: format!("sources.{}.api_url", source.name),
+                reason: format!("`{text}` is not a URL: {e}"),
+            })?;
         Ok(Api {
             base,
             http,
@@ -62,7 +65,8 @@ impl Api {
             .join(path)
             .map_err(|e| Error::collector(&self.source, format!("bad API path {path}: {e}")))?;
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
         Ok(url)
     }
@@ -99,7 +103,12 @@ impl Api {
     }
 
     /// Every page of a list.
-    async fn list_all<T: DeserializeOwned>(&self, first: Url, run: &SourceRun<'_>, what: &str) -> Result<Vec<T>> {
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        run: &SourceRun<'_>,
+        what: &str,
+    ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next {
@@ -115,12 +124,24 @@ impl Api {
 fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
     let source = run.source;
     let auth = match (source.token()?, &source.token_env) {
-        (Some(token), Some(var)) => Some(Auth::new(&source.name, var, "authorization", "Bearer ", &token)?),
+        (Some(token), Some(var)) => Some(Auth::new(
+            &source.name,
+            var,
+            "authorization",
+            "Bearer ",
+            &token,
+        )?),
         _ => None,
     };
     let mut headers = HeaderMap::new();
-    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/vnd.github+json"));
-    headers.insert("x-github-api-version", HeaderValue::from_static("2022-11-28"));
+    headers.insert(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    headers.insert(
+        "x-github-api-version",
+        HeaderValue::from_static("2022-11-28"),
+    );
     let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
     HttpClient::new(&source.name, &source.http, auth, headers, cache)
 }
@@ -148,9 +169,17 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
 async fn repositories(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
     let mut repos = run.source.repos.clone();
     if let Some(org) = &run.source.org {
-        let url = api.url(&format!("orgs/{org}/repos"), &[api.per_page(), ("type", "all".into())])?;
+        let url = api.url(
+            &format!("orgs/{org}/repos"),
+            &[api.per_page(), ("type", "all".into())],
+        )?;
         let listed: Vec<api::Repository> = api.list_all(url, run, "repositories").await?;
-        repos.extend(listed.into_iter().filter(|r| !r.archived).map(|r| r.full_name));
+        repos.extend(
+            listed
+                .into_iter()
+                .filter(|r| !r.archived)
+                .map(|r| r.full_name),
+        );
     }
     repos.sort();
     repos.dedup();
@@ -160,70 +189,107 @@ async fn repositories(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
 /// The start of a stream's read window.
 fn since(run: &SourceRun<'_>, stream: &str) -> Result<Option<DateTime<Utc>>> {
     let first = run.first_run_start()?;
-    Ok(run.state.since(stream, run.source.http.overlap_minutes, first))
+    Ok(run
+        .state
+        .since(stream, run.source.http.overlap_minutes, first))
 }
 
-/// Deployments mode: list, re-poll the unfinished ones, read statuses, compare.
-async fn deployments(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<'_>, repo: &str) -> Result<()> {
-    let stream = format!("{repo}/deployments");
-    let since = since(run, &stream)?;
-    let url = api.url(&format!("repos/{repo}/deployments"), &[api.per_page()])?;
-    let mut listed: Vec<api::Deployment> = api
-        .list_until(url, run, "deployments", |d: &api::Deployment| since.is_some_and(|s| d.created_at < s))
-        .await?;
-    let newest = listed.iter().map(|d| d.created_at).max();
-    for id in run.state.pending.get(&stream).cloned().unwrap_or_default() {
-        if listed.iter().any(|d| d.id.to_string() == id) {
-            continue;
-        }
-        let url = api.url(&format!("repos/{repo}/deployments/{id}"), &[])?;
-        if let Some(d) = api.http.get_json_if_found::<api::Deployment>(&url).await? {
-            listed.push(d);
-        }
+/// How far back a newest-first list must be read: to the stream's window start, or
+/// further to reach its oldest unsettled record. `keep` says which of the items
+/// read belong to this run: those in the window, and the unsettled ones.
+struct Window {
+    since: Option<DateTime<Utc>>,
+    cutoff: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    fn of(run: &SourceRun<'_>, stream: &str) -> Result<Window> {
+        let since = since(run, stream)?;
+        let cutoff = match (since, run.state.oldest_pending(stream)) {
+            (Some(s), Some(p)) => Some(s.min(p)),
+            (s, _) => s,
+        };
+        Ok(Window { since, cutoff })
     }
-    let with_statuses: Vec<(api::Deployment, Vec<api::DeploymentStatus>)> = futures::stream::iter(listed)
-        .map(|d| async {
-            let url = api.url(&format!("repos/{repo}/deployments/{}/statuses", d.id), &[api.per_page()])?;
-            let statuses = api.list_all(url, run, "deployment statuses").await?;
-            Ok::<_, Error>((d, statuses))
+
+    fn older(&self, created: DateTime<Utc>) -> bool {
+        self.cutoff.is_some_and(|c| created < c)
+    }
+
+    fn keep(&self, run: &SourceRun<'_>, stream: &str, id: &str, created: DateTime<Utc>) -> bool {
+        self.since.is_none_or(|s| created >= s) || run.state.is_pending(stream, id)
+    }
+}
+
+/// Deployments mode: list (back to the oldest unsettled one), read statuses,
+/// compare the new successes.
+async fn deployments(
+    api: &Api,
+    run: &mut SourceRun<'_>,
+    mapper: &Mapper<'_>,
+    repo: &str,
+) -> Result<()> {
+    let stream = format!("{repo}/deployments");
+    let window = Window::of(run, &stream)?;
+    let url = api.url(&format!("repos/{repo}/deployments"), &[api.per_page()])?;
+    let listed: Vec<api::Deployment> = api
+        .list_until(url, run, "deployments", |d: &api::Deployment| {
+            window.older(d.created_at)
         })
-        .buffered(run.source.http.concurrency.max(1))
-        .try_collect()
         .await?;
+    let listed: Vec<api::Deployment> = listed
+        .into_iter()
+        .filter(|d| window.keep(run, &stream, &d.id.to_string(), d.created_at))
+        .collect();
+    let newest = listed.iter().map(|d| d.created_at).max();
+    let with_statuses: Vec<(api::Deployment, Vec<api::DeploymentStatus>)> =
+        futures::stream::iter(listed)
+            .map(|d| async {
+                let url = api.url(
+                    &format!("repos/{repo}/deployments/{}/statuses", d.id),
+                    &[api.per_page()],
+                )?;
+                let statuses = api.list_all(url, run, "deployment statuses").await?;
+                Ok::<_, Error>((d, statuses))
+            })
+            .buffered(run.source.http.concurrency.max(1))
+            .try_collect()
+            .await?;
     let mut delivery = Delivery::default();
-    let mut pending = std::collections::BTreeSet::new();
+    let mut pending = BTreeMap::new();
     for (d, statuses) in &with_statuses {
         match mapper.deployment(repo, d, statuses) {
             Some(row) => delivery.deployments.push(row),
             None => {
-                pending.insert(d.id.to_string());
+                pending.insert(d.id.to_string(), d.created_at);
             }
         }
     }
     ship(api, run, repo, &mut delivery).await?;
     run.state.advance(&stream, newest);
-    set_pending(&mut run.state, &stream, pending);
+    run.state.set_pending(&stream, pending);
     run.commit(delivery).await
-}
-
-fn set_pending(state: &mut SourceState, stream: &str, pending: std::collections::BTreeSet<String>) {
-    if pending.is_empty() {
-        state.pending.remove(stream);
-    } else {
-        state.pending.insert(stream.to_string(), pending);
-    }
 }
 
 /// Adds, for each successful production deployment not compared before, the
 /// commits between the previous one's SHA and its own.
-async fn ship(api: &Api, run: &mut SourceRun<'_>, repo: &str, delivery: &mut Delivery) -> Result<()> {
+async fn ship(
+    api: &Api,
+    run: &mut SourceRun<'_>,
+    repo: &str,
+    delivery: &mut Delivery,
+) -> Result<()> {
     let mut successes: Vec<Deployment> = delivery
         .deployments
         .iter()
         .filter(|d| d.env_tier == "production" && d.status == "success" && d.commit_sha.is_some())
         .cloned()
         .collect();
-    successes.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.deployment_id.cmp(&b.deployment_id)));
+    successes.sort_by(|a, b| {
+        a.finished_at
+            .cmp(&b.finished_at)
+            .then(a.deployment_id.cmp(&b.deployment_id))
+    });
     for d in successes {
         let (Some(sha), Some(finished_at)) = (d.commit_sha.clone(), d.finished_at) else {
             continue;
@@ -234,7 +300,9 @@ async fn ship(api: &Api, run: &mut SourceRun<'_>, repo: &str, delivery: &mut Del
         if !done && let Some(base) = base {
             let commits = compare(api, run, repo, &base, &sha).await?;
             for c in commits {
-                delivery.deployment_commits.push((d.deployment_id.clone(), c.sha.clone()));
+                delivery
+                    .deployment_commits
+                    .push((d.deployment_id.clone(), c.sha.clone()));
                 delivery.commits.push(map::commit(repo, &c));
             }
         }
@@ -252,11 +320,20 @@ async fn ship(api: &Api, run: &mut SourceRun<'_>, repo: &str, delivery: &mut Del
 
 /// The commits in `head` and not in `base`, every page (past the 250 of an unpaged
 /// compare).
-async fn compare(api: &Api, run: &SourceRun<'_>, repo: &str, base: &str, head: &str) -> Result<Vec<api::Commit>> {
+async fn compare(
+    api: &Api,
+    run: &SourceRun<'_>,
+    repo: &str,
+    base: &str,
+    head: &str,
+) -> Result<Vec<api::Commit>> {
     if base == head {
         return Ok(Vec::new());
     }
-    let mut next = Some(api.url(&format!("repos/{repo}/compare/{base}...{head}"), &[api.per_page()])?);
+    let mut next = Some(api.url(
+        &format!("repos/{repo}/compare/{base}...{head}"),
+        &[api.per_page()],
+    )?);
     let mut commits = Vec::new();
     while let Some(url) = next {
         let (page, link): (api::Comparison, _) = api.http.get_json(&url).await?;

@@ -1,19 +1,24 @@
 //! The deployment modes for teams that do not use GitHub's Deployments API:
 //! published releases, and completed runs of deploy workflows.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use glob::Pattern;
 
-use super::{Api, api, set_pending, ship, since};
+use super::map::Mapper;
+use super::{Api, Window, api, ship, since};
 use crate::collect::SourceRun;
 use crate::collect::delivery::Delivery;
 use crate::error::{Error, Result};
-use super::map::Mapper;
 
 /// Releases mode: each published, non-draft, non-prerelease release is a
 /// production deployment of the commit its tag points at.
-pub(super) async fn releases(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<'_>, repo: &str) -> Result<()> {
+pub(super) async fn releases(
+    api: &Api,
+    run: &mut SourceRun<'_>,
+    mapper: &Mapper<'_>,
+    repo: &str,
+) -> Result<()> {
     let stream = format!("{repo}/releases");
     let since = since(run, &stream)?;
     let url = api.url(&format!("repos/{repo}/releases"), &[api.per_page()])?;
@@ -22,7 +27,10 @@ pub(super) async fn releases(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper
             since.is_some_and(|s| r.published_at.or(r.created_at).is_some_and(|t| t < s))
         })
         .await?;
-    let newest = listed.iter().filter_map(|r| r.published_at.or(r.created_at)).max();
+    let newest = listed
+        .iter()
+        .filter_map(|r| r.published_at.or(r.created_at))
+        .max();
     let mut delivery = Delivery::default();
     for r in &listed {
         if r.draft || r.prerelease {
@@ -44,7 +52,10 @@ pub(super) async fn releases(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper
 /// Whether a run belongs to one of the configured deploy workflows, by name or by
 /// workflow file path (with any `@ref` suffix removed).
 fn is_deploy_run(patterns: &[Pattern], run: &api::WorkflowRun) -> bool {
-    let path = run.path.as_deref().map(|p| p.split('@').next().unwrap_or(p));
+    let path = run
+        .path
+        .as_deref()
+        .map(|p| p.split('@').next().unwrap_or(p));
     let file = path.and_then(|p| p.rsplit('/').next());
     [run.name.as_deref(), path, file]
         .into_iter()
@@ -54,7 +65,12 @@ fn is_deploy_run(patterns: &[Pattern], run: &api::WorkflowRun) -> bool {
 
 /// Workflow-runs mode: completed runs of the deploy workflows; runs still going
 /// are polled again next time.
-pub(super) async fn workflow_runs(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<'_>, repo: &str) -> Result<()> {
+pub(super) async fn workflow_runs(
+    api: &Api,
+    run: &mut SourceRun<'_>,
+    mapper: &Mapper<'_>,
+    repo: &str,
+) -> Result<()> {
     let patterns = run
         .source
         .workflows
@@ -67,7 +83,7 @@ pub(super) async fn workflow_runs(api: &Api, run: &mut SourceRun<'_>, mapper: &M
         })
         .collect::<Result<Vec<_>>>()?;
     let stream = format!("{repo}/runs");
-    let since = since(run, &stream)?;
+    let window = Window::of(run, &stream)?;
     let url = api.url(
         &format!("repos/{repo}/actions/runs"),
         &[api.per_page(), ("exclude_pull_requests", "true".into())],
@@ -80,36 +96,29 @@ pub(super) async fn workflow_runs(api: &Api, run: &mut SourceRun<'_>, mapper: &M
         let reached_older = page
             .workflow_runs
             .iter()
-            .any(|r| since.is_some_and(|s| r.created_at < s));
+            .any(|r| window.older(r.created_at));
         listed.extend(
             page.workflow_runs
                 .into_iter()
-                .filter(|r| since.is_none_or(|s| r.created_at >= s)),
+                .filter(|r| window.keep(run, &stream, &r.id.to_string(), r.created_at)),
         );
         next = if reached_older { None } else { link };
     }
     let newest = listed.iter().map(|r| r.created_at).max();
-    for id in run.state.pending.get(&stream).cloned().unwrap_or_default() {
-        if listed.iter().any(|r| r.id.to_string() == id) {
-            continue;
-        }
-        let url = api.url(&format!("repos/{repo}/actions/runs/{id}"), &[])?;
-        listed.extend(api.http.get_json_if_found::<api::WorkflowRun>(&url).await?);
-    }
     let mut delivery = Delivery::default();
-    let mut pending = BTreeSet::new();
+    let mut pending = BTreeMap::new();
     for r in listed.iter().filter(|r| is_deploy_run(&patterns, r)) {
         match mapper.workflow_run(repo, r) {
             Some(d) => delivery.deployments.push(d),
             None if r.status.as_deref() != Some("completed") => {
-                pending.insert(r.id.to_string());
+                pending.insert(r.id.to_string(), r.created_at);
             }
             None => {}
         }
     }
     ship(api, run, repo, &mut delivery).await?;
     run.state.advance(&stream, newest);
-    set_pending(&mut run.state, &stream, pending);
+    run.state.set_pending(&stream, pending);
     run.commit(delivery).await
 }
 

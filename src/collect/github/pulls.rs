@@ -11,7 +11,12 @@ use crate::collect::delivery::Delivery;
 use crate::error::Result;
 use map::Mapper;
 
-pub(super) async fn collect(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<'_>, repo: &str) -> Result<()> {
+pub(super) async fn collect(
+    api: &Api,
+    run: &mut SourceRun<'_>,
+    mapper: &Mapper<'_>,
+    repo: &str,
+) -> Result<()> {
     let stream = format!("{repo}/pulls");
     let since = since(run, &stream)?;
     let url = api.url(
@@ -33,10 +38,17 @@ pub(super) async fn collect(api: &Api, run: &mut SourceRun<'_>, mapper: &Mapper<
     for p in &pulls {
         let mut shas = Vec::new();
         if p.merged_at.is_some() {
-            let url = api.url(&format!("repos/{repo}/pulls/{}/commits", p.number), &[api.per_page()])?;
+            let url = api.url(
+                &format!("repos/{repo}/pulls/{}/commits", p.number),
+                &[api.per_page()],
+            )?;
             let commits: Vec<api::Commit> = api.list_all(url, run, "pull request commits").await?;
             if commits.len() >= PR_COMMITS_CAP {
-                tracing::info!(repo, pr = p.number, "Pull request has {PR_COMMITS_CAP}+ commits; GitHub lists only the first {PR_COMMITS_CAP}.");
+                tracing::info!(
+                    repo,
+                    pr = p.number,
+                    "Pull request has {PR_COMMITS_CAP}+ commits; GitHub lists only the first {PR_COMMITS_CAP}."
+                );
             }
             for c in &commits {
                 shas.push(c.sha.clone());
