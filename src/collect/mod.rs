@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod etag_cache;
 pub mod git;
 pub mod github;
+pub mod gitlab;
 pub mod http;
 pub mod progress;
 pub mod rules;
@@ -170,8 +171,13 @@ async fn run_source(
     };
     let http = match source.kind {
         SourceKind::Github => Some(github::collect(&mut run).await?),
+        SourceKind::Gitlab => Some(gitlab::collect(&mut run).await?),
         SourceKind::Git => {
-            let delivery = git::collect(source)?;
+            // Reading git history blocks; keep it off the async workers.
+            let owned = source.clone();
+            let delivery = tokio::task::spawn_blocking(move || git::collect(&owned))
+                .await
+                .map_err(|e| Error::collector(&source.name, format!("git reader stopped: {e}")))??;
             run.progress.read(
                 "git history",
                 delivery.commits.len() + delivery.deployments.len(),

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::collect::delivery::Deployment;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
@@ -31,6 +32,18 @@ pub struct Shipped {
     pub sha: String,
     /// When it finished.
     pub finished_at: DateTime<Utc>,
+}
+
+/// A compare a collector must run: what `deployment_id` shipped is the commits in
+/// `head` and not in `base`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareJob {
+    /// The deployment.
+    pub deployment_id: String,
+    /// The previous successful deployment's commit.
+    pub base: String,
+    /// This deployment's commit.
+    pub head: String,
 }
 
 /// The persisted state of one source.
@@ -168,6 +181,36 @@ impl SourceState {
             .rev()
             .find(|s| s.finished_at < finished_at && s.id != id);
         (base, done)
+    }
+
+    /// For the successful production deployments among `deployments`, oldest first:
+    /// the compares still to run (against the previous successful production
+    /// deployment of the same repository and environment, failed ones skipped), each
+    /// recorded as the next one's base. A deployment compared on an earlier run is
+    /// not compared again; the very first one has no base and ships nothing.
+    pub fn plan_compares(&mut self, repo: &str, deployments: &[Deployment]) -> Vec<CompareJob> {
+        let mut successes: Vec<&Deployment> = deployments
+            .iter()
+            .filter(|d| d.env_tier == "production" && d.status == "success")
+            .collect();
+        successes.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.deployment_id.cmp(&b.deployment_id)));
+        let mut jobs = Vec::new();
+        for d in successes {
+            let (Some(sha), Some(finished_at)) = (d.commit_sha.clone(), d.finished_at) else {
+                continue;
+            };
+            let key = format!("{repo}|{}", d.environment.as_deref().unwrap_or_default());
+            let (base, done) = self.compare_base(&key, &d.deployment_id, finished_at);
+            if !done && let Some(base) = base {
+                jobs.push(CompareJob {
+                    deployment_id: d.deployment_id.clone(),
+                    base: base.sha.clone(),
+                    head: sha.clone(),
+                });
+            }
+            self.record_shipped(&key, Shipped { id: d.deployment_id.clone(), sha, finished_at });
+        }
+        jobs
     }
 
     /// Records a successful deployment as a future compare base.

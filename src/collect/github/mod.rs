@@ -21,10 +21,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::SourceRun;
-use super::delivery::{Delivery, Deployment};
+use super::delivery::Delivery;
 use super::etag_cache::EtagCache;
 use super::http::{Auth, HttpClient};
-use super::state::{Shipped, SourceState};
+use super::state::SourceState;
 use crate::config::{DeliveryMode, SourceConfig};
 use crate::error::{Error, Result};
 use map::Mapper;
@@ -279,41 +279,13 @@ async fn ship(
     repo: &str,
     delivery: &mut Delivery,
 ) -> Result<()> {
-    let mut successes: Vec<Deployment> = delivery
-        .deployments
-        .iter()
-        .filter(|d| d.env_tier == "production" && d.status == "success" && d.commit_sha.is_some())
-        .cloned()
-        .collect();
-    successes.sort_by(|a, b| {
-        a.finished_at
-            .cmp(&b.finished_at)
-            .then(a.deployment_id.cmp(&b.deployment_id))
-    });
-    for d in successes {
-        let (Some(sha), Some(finished_at)) = (d.commit_sha.clone(), d.finished_at) else {
-            continue;
-        };
-        let key = format!("{repo}|{}", d.environment.as_deref().unwrap_or_default());
-        let (base, done) = run.state.compare_base(&key, &d.deployment_id, finished_at);
-        let base = base.map(|b| b.sha.clone());
-        if !done && let Some(base) = base {
-            let commits = compare(api, run, repo, &base, &sha).await?;
-            for c in commits {
-                delivery
-                    .deployment_commits
-                    .push((d.deployment_id.clone(), c.sha.clone()));
-                delivery.commits.push(map::commit(repo, &c));
-            }
+    for job in run.state.plan_compares(repo, &delivery.deployments) {
+        for c in compare(api, run, repo, &job.base, &job.head).await? {
+            delivery
+                .deployment_commits
+                .push((job.deployment_id.clone(), c.sha.clone()));
+            delivery.commits.push(map::commit(repo, &c));
         }
-        run.state.record_shipped(
-            &key,
-            Shipped {
-                id: d.deployment_id.clone(),
-                sha,
-                finished_at,
-            },
-        );
     }
     Ok(())
 }

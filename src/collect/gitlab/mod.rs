@@ -1,0 +1,251 @@
+//! GitLab (`kind = "gitlab"`): deployments (incrementally by `updated_after`, which
+//! GitLab only accepts with `order_by=updated_at`), the commits each successful
+//! production deployment shipped (repository compare against the previous one of
+//! the same project and environment), the merge requests of each deployment, and
+//! merge requests.
+//!
+//! Unlike GitHub, a deployment's `updated_at` moves when its status changes, so an
+//! unfinished deployment comes back by itself through the `updated_after` window.
+
+pub mod api;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::SourceRun;
+use super::delivery::{Commit, Delivery, Deployment, PullRequest};
+use super::etag_cache::EtagCache;
+use super::http::{Auth, HttpClient};
+use super::rules::{Facts, service};
+use super::state::SourceState;
+use crate::error::{Error, Result};
+
+/// GitLab.com's API; self-managed instances are `https://HOST/api/v4`.
+pub const DEFAULT_API_URL: &str = "https://gitlab.com/api/v4";
+
+struct Api {
+    base: Url,
+    http: HttpClient,
+    source: String,
+}
+
+/// A project path as one URL path segment (`group/app` → `group%2Fapp`).
+fn project_segment(project: &str) -> String {
+    url::form_urlencoded::byte_serialize(project.as_bytes()).collect()
+}
+
+impl Api {
+    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| Error::collector(&self.source, format!("bad API path {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        Ok(url)
+    }
+
+    fn project_url(&self, project: &str, rest: &str, query: &[(&str, String)]) -> Result<Url> {
+        self.url(&format!("projects/{}/{rest}", project_segment(project)), query)
+    }
+
+    async fn list_all<T: DeserializeOwned>(&self, first: Url, run: &SourceRun<'_>, what: &str) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
+            run.progress.read(what, page.len());
+            let empty = page.is_empty();
+            items.extend(page);
+            next = if empty { None } else { link };
+        }
+        Ok(items)
+    }
+}
+
+fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
+    let source = run.source;
+    let auth = match (source.token()?, &source.token_env) {
+        (Some(token), Some(var)) => Some(Auth::new(&source.name, var, "private-token", "", &token)?),
+        _ => None,
+    };
+    let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
+    HttpClient::new(&source.name, &source.http, auth, HeaderMap::new(), cache)
+}
+
+/// Collects every configured project; returns the client for its counters.
+pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+    let http = client(run)?;
+    let text = run.source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
+    let base = Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
+        key: format!("sources.{}.api_url", run.source.name),
+        reason: format!("`{text}` is not a URL: {e}"),
+    })?;
+    let api = Api {
+        base,
+        http: http.clone(),
+        source: run.source.name.clone(),
+    };
+    for project in projects(&api, run).await? {
+        deployments(&api, run, &project).await?;
+        merge_requests(&api, run, &project).await?;
+    }
+    Ok(http)
+}
+
+async fn projects(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
+    let mut projects = run.source.projects.clone();
+    if let Some(group) = &run.source.group {
+        let url = api.url(
+            &format!("groups/{}/projects", project_segment(group)),
+            &[
+                ("include_subgroups", "true".into()),
+                ("archived", "false".into()),
+                ("per_page", api.http.per_page().to_string()),
+            ],
+        )?;
+        let listed: Vec<api::Project> = api.list_all(url, run, "projects").await?;
+        projects.extend(listed.into_iter().filter(|p| !p.archived).map(|p| p.path_with_namespace));
+    }
+    projects.sort();
+    projects.dedup();
+    Ok(projects)
+}
+
+fn window_query(run: &SourceRun<'_>, stream: &str, per_page: u32) -> Result<Vec<(&'static str, String)>> {
+    let since = run.state.since(stream, run.source.http.overlap_minutes, run.first_run_start()?);
+    let mut query = vec![
+        ("order_by", "updated_at".to_string()),
+        ("sort", "asc".to_string()),
+        ("per_page", per_page.to_string()),
+    ];
+    if let Some(s) = since {
+        query.push(("updated_after", s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    }
+    Ok(query)
+}
+
+/// A deployment with a final status, or `None` while it runs.
+fn deployment(run: &SourceRun<'_>, project: &str, d: &api::Deployment) -> Option<Deployment> {
+    let status = match d.status.as_str() {
+        "success" => "success",
+        "failed" => "failure",
+        "canceled" | "cancelled" => "cancelled",
+        _ => return None,
+    };
+    let env = d.environment.as_ref();
+    let name = env.and_then(|e| e.name.clone());
+    let marked = env.and_then(|e| e.tier.as_deref()) == Some("production");
+    let job = d.deployable.as_ref();
+    let creator = d.user.as_ref().and_then(|u| u.username.as_deref());
+    let facts = Facts {
+        git_ref: d.git_ref.as_deref(),
+        creator,
+        ..Facts::default()
+    };
+    Some(Deployment {
+        deployment_id: format!("{}:{project}:{}", run.source.name, d.id),
+        source: run.source.name.clone(),
+        repo: project.to_string(),
+        service: service(run.source, project, None),
+        env_tier: run.rules.env_tier(name.as_deref(), marked),
+        environment: name,
+        status,
+        commit_sha: d.sha.clone(),
+        started_at: job.and_then(|j| j.started_at).or(Some(d.created_at)),
+        finished_at: job.and_then(|j| j.finished_at).or(Some(d.updated_at)),
+        kind: run.rules.kind(&facts),
+        via_platform: run.rules.via_platform(&facts),
+        url: job.and_then(|j| j.web_url.clone()),
+    })
+}
+
+fn commit(project: &str, c: &api::Commit) -> Commit {
+    let author = c.author_name.clone().or_else(|| c.author_email.clone());
+    Commit {
+        repo: project.to_string(),
+        commit_sha: c.id.clone(),
+        parent_shas: c.parent_ids.clone(),
+        authored_at: c.authored_date.map(|d| d.with_timezone(&Utc)),
+        committed_at: c.committed_date.map(|d| d.with_timezone(&Utc)),
+        is_bot: author.as_deref().is_some_and(|a| a.contains("[bot]")),
+        author,
+    }
+}
+
+fn merge_request(run: &SourceRun<'_>, project: &str, m: &api::MergeRequest) -> PullRequest {
+    let state = match m.state.as_deref() {
+        Some("merged") => "merged",
+        Some("closed") | Some("locked") => "closed",
+        _ => "open",
+    };
+    PullRequest {
+        pr_id: format!("{}:{project}:{}", run.source.name, m.iid),
+        source: run.source.name.clone(),
+        repo: project.to_string(),
+        number: m.iid,
+        title: m.title.clone(),
+        author: m.author.as_ref().and_then(|a| a.username.clone()),
+        head_ref: m.source_branch.clone(),
+        base_ref: m.target_branch.clone(),
+        state,
+        created_at: m.created_at,
+        merged_at: if state == "merged" { m.merged_at } else { None },
+        merge_commit_sha: if state == "merged" { m.landed_sha().map(str::to_string) } else { None },
+        commit_shas: Vec::new(),
+        url: m.web_url.clone(),
+    }
+}
+
+async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
+    let stream = format!("{project}/deployments");
+    let query = window_query(run, &stream, api.http.per_page())?;
+    let url = api.project_url(project, "deployments", &query)?;
+    let listed: Vec<api::Deployment> = api.list_all(url, run, "deployments").await?;
+    let newest: Option<DateTime<Utc>> = listed.iter().map(|d| d.updated_at).max();
+    let mut delivery = Delivery::default();
+    delivery.deployments = listed.iter().filter_map(|d| deployment(run, project, d)).collect();
+    for job in run.state.plan_compares(project, &delivery.deployments) {
+        let url = api.project_url(
+            project,
+            "repository/compare",
+            &[("from", job.base.clone()), ("to", job.head.clone())],
+        )?;
+        let (cmp, _): (api::Comparison, _) = api.http.get_json(&url).await?;
+        run.progress.read("compare", cmp.commits.len());
+        for c in &cmp.commits {
+            delivery.deployment_commits.push((job.deployment_id.clone(), c.id.clone()));
+            delivery.commits.push(commit(project, c));
+        }
+        let gitlab_id = job.deployment_id.rsplit(':').next().unwrap_or_default().to_string();
+        let url = api.project_url(
+            project,
+            &format!("deployments/{gitlab_id}/merge_requests"),
+            &[("per_page", api.http.per_page().to_string())],
+        )?;
+        let mrs: Vec<api::MergeRequest> = api.list_all(url, run, "deployment merge requests").await?;
+        delivery.pull_requests.extend(mrs.iter().map(|m| merge_request(run, project, m)));
+    }
+    run.state.advance(&stream, newest);
+    run.commit(delivery).await
+}
+
+async fn merge_requests(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
+    let stream = format!("{project}/merge_requests");
+    let mut query = window_query(run, &stream, api.http.per_page())?;
+    query.push(("state", "all".into()));
+    query.push(("scope", "all".into()));
+    let url = api.project_url(project, "merge_requests", &query)?;
+    let listed: Vec<api::MergeRequest> = api.list_all(url, run, "merge requests").await?;
+    let newest = listed.iter().filter_map(|m| m.updated_at).max();
+    let delivery = Delivery {
+        pull_requests: listed.iter().map(|m| merge_request(run, project, m)).collect(),
+        ..Delivery::default()
+    };
+    run.state.advance(&stream, newest);
+    run.commit(delivery).await
+}
