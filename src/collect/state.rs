@@ -193,7 +193,11 @@ impl SourceState {
             .iter()
             .filter(|d| d.env_tier == "production" && d.status == "success")
             .collect();
-        successes.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.deployment_id.cmp(&b.deployment_id)));
+        successes.sort_by(|a, b| {
+            a.finished_at
+                .cmp(&b.finished_at)
+                .then(a.deployment_id.cmp(&b.deployment_id))
+        });
         let mut jobs = Vec::new();
         for d in successes {
             let (Some(sha), Some(finished_at)) = (d.commit_sha.clone(), d.finished_at) else {
@@ -208,7 +212,14 @@ impl SourceState {
                     head: sha.clone(),
                 });
             }
-            self.record_shipped(&key, Shipped { id: d.deployment_id.clone(), sha, finished_at });
+            self.record_shipped(
+                &key,
+                Shipped {
+                    id: d.deployment_id.clone(),
+                    sha,
+                    finished_at,
+                },
+            );
         }
         jobs
     }
@@ -225,5 +236,86 @@ impl SourceState {
             let drop = list.len() - SHIPPED_KEPT;
             list.drain(..drop);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(
+        id: &str,
+        sha: &str,
+        status: &'static str,
+        tier: &'static str,
+        hour: u32,
+    ) -> Deployment {
+        Deployment {
+            deployment_id: id.into(),
+            source: "s".into(),
+            repo: "r".into(),
+            service: "svc".into(),
+            environment: Some("production".into()),
+            env_tier: tier,
+            status,
+            commit_sha: Some(sha.into()),
+            started_at: None,
+            finished_at: "2025-01-01T00:00:00Z"
+                .parse::<DateTime<Utc>>()
+                .ok()
+                .map(|t| t + chrono::Duration::hours(i64::from(hour))),
+            kind: "planned",
+            via_platform: false,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn compares_skip_failures_and_never_repeat() {
+        let mut state = SourceState::default();
+        let batch = vec![
+            deployment("d3", "c3", "success", "production", 3),
+            deployment("d1", "c1", "success", "production", 1),
+            deployment("d2", "c2", "failure", "production", 2),
+            deployment("s1", "c9", "success", "staging", 4),
+        ];
+        let jobs = state.plan_compares("r", &batch);
+        assert_eq!(
+            jobs,
+            vec![CompareJob {
+                deployment_id: "d3".into(),
+                base: "c1".into(),
+                head: "c3".into()
+            }],
+            "d1 is the first (no base), d2 failed, s1 is not production"
+        );
+        // Re-reading the same deployments (an overlap window) plans nothing new.
+        assert!(state.plan_compares("r", &batch).is_empty());
+        let later = vec![deployment("d4", "c4", "success", "production", 5)];
+        let jobs = state.plan_compares("r", &later);
+        assert_eq!(jobs[0].base, "c3");
+    }
+
+    #[test]
+    fn unsettled_records_are_dropped_a_week_behind_the_stream() {
+        let mut state = SourceState::default();
+        let t = |d: i64| {
+            "2025-01-10T00:00:00Z"
+                .parse::<DateTime<Utc>>()
+                .ok()
+                .map(|x| x + chrono::Duration::days(d))
+        };
+        state.advance("s", t(0));
+        let pending = [
+            ("old".to_string(), t(-8).unwrap_or_default()),
+            ("new".to_string(), t(-1).unwrap_or_default()),
+        ];
+        state.set_pending("s", pending.into_iter().collect());
+        assert!(state.is_pending("s", "new") && !state.is_pending("s", "old"));
+        assert_eq!(state.oldest_pending("s"), t(-1));
+        assert_eq!(
+            state.since("s", 30, None),
+            t(0).map(|x| x - chrono::Duration::minutes(30))
+        );
     }
 }

@@ -2,21 +2,43 @@
 //! that would change nothing. This is what makes a re-run with no upstream change
 //! write no file at all, rather than a new file of identical rows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::array::{RecordBatch, TimestampMicrosecondArray, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use object_store::ObjectStoreExt;
 use object_store::path::Path as ObjectPath;
+use sha2::{Digest, Sha256};
 
 use super::Lake;
 use super::tables::{INGESTED_AT, TableSpec};
 use crate::error::{Error, Result};
 
-/// Per natural key, the newest stored row rendered as text: (ingested_at, row text).
-pub(super) type Current = HashMap<String, (i64, String)>;
+/// Per natural key, the newest stored version: (ingested_at, hash of its values).
+pub(super) type Current = HashMap<String, (i64, [u8; 16])>;
+
+/// A table's [`Current`] and the files it was built from. Lake files are immutable,
+/// so a later call reads only the files written since; a rebuild happens only if a
+/// file disappeared (e.g. a compaction).
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    files: BTreeSet<String>,
+    rows: Current,
+}
+
+/// Snapshots per table, kept for the life of the [`Lake`] value: a collector that
+/// commits hundreds of small streams reads each lake file once, not once per commit.
+pub(super) type Snapshots = Arc<tokio::sync::Mutex<HashMap<&'static str, Snapshot>>>;
+
+fn row_hash(row: &str) -> [u8; 16] {
+    let digest = Sha256::digest(row.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
 
 /// Renders `columns` of every row as one string per row, fields separated by U+001F
 /// and nulls as U+0000, so that two rows compare equal exactly when their values do.
@@ -52,44 +74,38 @@ fn value_columns(spec: &TableSpec) -> Vec<&'static str> {
 }
 
 impl Lake {
-    /// The newest version of every key of `spec`'s table.
-    pub(super) async fn current_rows(&self, spec: &TableSpec) -> Result<Current> {
-        let mut current = Current::new();
+    /// Folds one stored file into `current`, keeping the newest version per key.
+    async fn read_into(&self, spec: &TableSpec, file: &str, current: &mut Current) -> Result<()> {
         let columns = value_columns(spec);
-        for file in self.files(spec.name).await? {
-            let location = ObjectPath::from(file.as_str());
-            let lake_error = |source| Error::Lake {
-                path: file.clone(),
-                source,
-            };
-            let got = self.store.get(&location).await.map_err(lake_error)?;
-            let bytes = got.bytes().await.map_err(lake_error)?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.build())
-                .map_err(|e| Error::encode(&file, e))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| Error::encode(&file, e))?;
-                let keys = render_rows(&batch, spec.key, &file)?;
-                let rows = render_rows(&batch, &columns, &file)?;
-                let at = batch
-                    .column_by_name(INGESTED_AT)
-                    .and_then(|c| {
-                        c.as_any()
-                            .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()
-                    })
-                    .ok_or_else(|| Error::encode(&file, "no _ingested_at column"))?;
-                for (i, (key, row)) in keys.into_iter().zip(rows).enumerate() {
-                    let t = at.value(i);
-                    match current.get(&key) {
-                        Some((seen, _)) if *seen >= t => {}
-                        _ => {
-                            current.insert(key, (t, row));
-                        }
+        let location = ObjectPath::from(file);
+        let lake_error = |source| Error::Lake {
+            path: file.to_string(),
+            source,
+        };
+        let got = self.store.get(&location).await.map_err(lake_error)?;
+        let bytes = got.bytes().await.map_err(lake_error)?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .and_then(|b| b.build())
+            .map_err(|e| Error::encode(file, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::encode(file, e))?;
+            let keys = render_rows(&batch, spec.key, file)?;
+            let rows = render_rows(&batch, &columns, file)?;
+            let at = batch
+                .column_by_name(INGESTED_AT)
+                .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
+                .ok_or_else(|| Error::encode(file, "no _ingested_at column"))?;
+            for (i, (key, row)) in keys.into_iter().zip(rows).enumerate() {
+                let t = at.value(i);
+                match current.get(&key) {
+                    Some((seen, _)) if *seen >= t => {}
+                    _ => {
+                        current.insert(key, (t, row_hash(&row)));
                     }
                 }
             }
         }
-        Ok(current)
+        Ok(())
     }
 
     /// Drops the rows of `batch` whose key the lake already holds with equal values;
@@ -102,7 +118,19 @@ impl Lake {
         if batch.num_rows() == 0 {
             return Ok((batch, 0));
         }
-        let current = self.current_rows(spec).await?;
+        let files: BTreeSet<String> = self.files(spec.name).await?.into_iter().collect();
+        let mut snapshots = self.snapshots.lock().await;
+        let snapshot = snapshots.entry(spec.name).or_default();
+        if !snapshot.files.iter().all(|f| files.contains(f)) {
+            *snapshot = Snapshot::default();
+        }
+        for file in files {
+            if !snapshot.files.contains(&file) {
+                self.read_into(spec, &file, &mut snapshot.rows).await?;
+                snapshot.files.insert(file);
+            }
+        }
+        let current = &snapshot.rows;
         if current.is_empty() {
             return Ok((batch, 0));
         }
@@ -112,7 +140,7 @@ impl Lake {
         let mut keep = Vec::new();
         for (i, (k, r)) in keys.iter().zip(&rows).enumerate() {
             match current.get(k) {
-                Some((_, old)) if old == r => {}
+                Some((_, old)) if *old == row_hash(r) => {}
                 Some(_) => {
                     updated += 1;
                     keep.push(i as u32);

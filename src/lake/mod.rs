@@ -56,6 +56,7 @@ pub struct Lake {
     root: ObjectPath,
     url: String,
     local_root: PathBuf,
+    snapshots: existing::Snapshots,
 }
 
 /// What one write did.
@@ -89,6 +90,7 @@ impl Lake {
             url: format!("file:///{root}"),
             root,
             local_root: abs,
+            snapshots: existing::Snapshots::default(),
         })
     }
 

@@ -97,3 +97,54 @@ async fn a_staging_file_left_by_a_crash_is_never_read() {
     assert_eq!(deployments_count(&lake).await, 14);
     assert_eq!(lake.files("deployments").await.unwrap_or_default().len(), 1);
 }
+
+fn pr_row(id: &str, title: &str) -> Vec<northstar::lake::batch::Value> {
+    use northstar::lake::batch::Value;
+    let mut row = vec![Value::Null; 14];
+    row[0] = Value::text(id);
+    row[2] = Value::text("acme/api");
+    row[4] = Value::text(title);
+    row[8] = Value::text("merged");
+    row[12] = Value::TextList(vec!["a".into(), "b".into()]);
+    row
+}
+
+#[tokio::test]
+async fn write_changed_skips_unchanged_rows_and_counts_updates() {
+    let (dir, lake) = temp_lake();
+    let spec = northstar::lake::tables::table("pull_requests").expect("table");
+    let rows = vec![pr_row("p1", "One"), pr_row("p2", "Two")];
+    let first = lake
+        .write_changed(&spec, rows.clone())
+        .await
+        .expect("write");
+    assert_eq!((first.new, first.updated), (2, 0));
+    let again = lake
+        .write_changed(&spec, rows.clone())
+        .await
+        .expect("write");
+    assert_eq!((again.new, again.updated), (0, 0));
+    // A fresh handle on the same folder (a new run) knows the stored rows too.
+    let reopened = northstar::lake::Lake::open_local(&dir.path().join("lake")).expect("lake");
+    let changed = vec![
+        pr_row("p1", "One"),
+        pr_row("p2", "Two, renamed"),
+        pr_row("p3", "Three"),
+    ];
+    let third = reopened.write_changed(&spec, changed).await.expect("write");
+    assert_eq!((third.new, third.updated), (1, 1));
+    assert_eq!(
+        lake.files("pull_requests").await.expect("files").len(),
+        2,
+        "the unchanged re-write added no file"
+    );
+    let titles = query(&reopened, "SELECT title FROM pull_requests ORDER BY pr_id").await;
+    let titles: Vec<&str> = titles.iter().filter_map(|r| r["title"].as_str()).collect();
+    assert_eq!(titles, ["One", "Two, renamed", "Three"]);
+    // The first handle sees the other handle's file and does not rewrite p3.
+    let fourth = lake
+        .write_changed(&spec, vec![pr_row("p3", "Three")])
+        .await
+        .expect("write");
+    assert_eq!((fourth.new, fourth.updated), (0, 0));
+}

@@ -64,7 +64,12 @@ impl Mapper<'_> {
         };
         let url = statuses
             .iter()
-            .find_map(|s| s.log_url.clone().or_else(|| s.target_url.clone()))
+            .find_map(|s| {
+                s.log_url
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .or_else(|| s.target_url.clone().filter(|u| !u.is_empty()))
+            })
             .or_else(|| d.url.clone());
         Some(Deployment {
             deployment_id: self.id(repo, d.id),
