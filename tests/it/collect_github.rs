@@ -491,3 +491,126 @@ async fn a_run_killed_anywhere_and_resumed_gives_the_same_lake() {
         );
     }
 }
+
+fn links_of(rows: &[serde_json::Map<String, Json>], deployment: &str) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| r["deployment_id"] == deployment)
+        .filter_map(|r| r["commit_sha"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn shas(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| sha(n)).collect()
+}
+
+/// Releases mode. Releases: v1.0.0 → c2 @2.2, v1.1.0 → c4 @4.2, v1.2.0-rc1 (a
+/// pre-release) → c5, v1.3.0-draft (a draft) → c7, v1.2.0 → c6 @8.2. The draft and
+/// the pre-release are not deployments; v1.1.0 ships {c3, c4}, v1.2.0 ships
+/// {f1, c5, c6}, v1.0.0 is first and ships nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_mode_turns_published_releases_into_deployments() {
+    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config(dir.path(), &fake.url, "mode = \"releases\"\n");
+    let run = collect(&cfg, TOKEN, &[]).await;
+    assert!(run.ok, "{}", run.stderr);
+    let lake = open_lake(dir.path());
+    let deployments = query(
+        &lake,
+        "SELECT deployment_id, commit_sha, status, CAST(finished_at AS VARCHAR) AS finished FROM deployments ORDER BY finished_at",
+    )
+    .await;
+    assert_eq!(
+        strings(&deployments, "deployment_id"),
+        ["release-1", "release-2", "release-5"].map(|r| format!("gh:octocat/example:{r}"))
+    );
+    assert_eq!(
+        strings(&deployments, "commit_sha"),
+        ["c2", "c4", "c6"].map(sha)
+    );
+    let finished: Vec<String> = strings(&deployments, "finished")
+        .iter()
+        .map(|t| t.replace(' ', "T").trim_end_matches('Z').to_string() + "Z")
+        .collect();
+    assert_eq!(finished, [2.2, 4.2, 8.2].map(at));
+    let links = query(
+        &lake,
+        "SELECT deployment_id, commit_sha FROM lake_deployment_commits",
+    )
+    .await;
+    assert_eq!(
+        links_of(&links, "gh:octocat/example:release-2"),
+        shas(&["c3", "c4"])
+    );
+    assert_eq!(
+        links_of(&links, "gh:octocat/example:release-5"),
+        shas(&["f1", "c5", "c6"])
+    );
+    assert_eq!(links.len(), 5);
+}
+
+/// Workflow-runs mode with `workflows = ["deploy.yml"]`: runs 201 (c2, success),
+/// 203 (c4, failure), 204 (c6, success) and 205 (c7, on hotfix/login, still
+/// running) are deploy runs; 202 is CI and ignored. 204 ships compare(c2...c6) =
+/// {c3, c4, f1, c5, c6}, since the failed 203 is no base. When 205 completes it
+/// is a hotfix and ships {c7}. The workflow path matches `platform_workflows`, so
+/// all of them went through the platform.
+#[tokio::test(flavor = "multi_thread")]
+async fn workflow_runs_mode_follows_deploy_runs_and_repolls_running_ones() {
+    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let extra = "mode = \"workflow_runs\"\nworkflows = [\"deploy.yml\"]\n[sources.rules]\nplatform_workflows = [\".github/workflows/deploy.yml*\"]\n";
+    let cfg = config(dir.path(), &fake.url, extra);
+    let run = collect(&cfg, TOKEN, &[]).await;
+    assert!(run.ok, "{}", run.stderr);
+    let lake = open_lake(dir.path());
+    let sql =
+        "SELECT deployment_id, status, kind, via_platform FROM deployments ORDER BY deployment_id";
+    let deployments = query(&lake, sql).await;
+    assert_eq!(
+        strings(&deployments, "deployment_id"),
+        ["run-201", "run-203", "run-204"].map(|r| format!("gh:octocat/example:{r}"))
+    );
+    assert_eq!(
+        strings(&deployments, "status"),
+        ["success", "failure", "success"]
+    );
+    assert!(
+        deployments
+            .iter()
+            .all(|d| d["via_platform"] == true && d["kind"] == "planned")
+    );
+    let links = query(
+        &lake,
+        "SELECT deployment_id, commit_sha FROM lake_deployment_commits",
+    )
+    .await;
+    assert_eq!(
+        links_of(&links, "gh:octocat/example:run-204"),
+        shas(&["c3", "c4", "f1", "c5", "c6"])
+    );
+
+    {
+        let mut world = fake.shared.world.lock().expect("world");
+        if let Some(r) = world.runs.iter_mut().find(|r| r.id == 205) {
+            r.outcome = ("completed", Some("success"));
+        }
+    }
+    let again = collect(&cfg, TOKEN, &[]).await;
+    assert!(again.ok, "{}", again.stderr);
+    let deployments = query(&lake, sql).await;
+    let hotfix = deployments
+        .iter()
+        .find(|d| d["deployment_id"] == "gh:octocat/example:run-205")
+        .expect("run 205 collected once it completed");
+    assert_eq!(hotfix["kind"], "hotfix");
+    let links = query(
+        &lake,
+        "SELECT deployment_id, commit_sha FROM lake_deployment_commits",
+    )
+    .await;
+    assert_eq!(
+        links_of(&links, "gh:octocat/example:run-205"),
+        shas(&["c7"])
+    );
+}

@@ -95,6 +95,30 @@ pub struct FakePull {
     pub commits: Vec<&'static str>,
 }
 
+/// A release.
+#[derive(Debug, Clone)]
+pub struct FakeRelease {
+    pub id: i64,
+    pub tag: &'static str,
+    pub commit: &'static str,
+    pub hours: f64,
+    pub draft: bool,
+    pub prerelease: bool,
+}
+
+/// A workflow run.
+#[derive(Debug, Clone)]
+pub struct FakeRun {
+    pub id: i64,
+    pub name: &'static str,
+    pub file: &'static str,
+    pub branch: &'static str,
+    pub commit: &'static str,
+    pub hours: f64,
+    /// (status, conclusion).
+    pub outcome: (&'static str, Option<&'static str>),
+}
+
 /// The upstream data, mutable mid-test to simulate changes.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -102,6 +126,8 @@ pub struct World {
     pub commits: Vec<FakeCommit>,
     pub deployments: Vec<FakeDeployment>,
     pub pulls: Vec<FakePull>,
+    pub releases: Vec<FakeRelease>,
+    pub runs: Vec<FakeRun>,
 }
 
 impl World {
@@ -175,6 +201,60 @@ impl World {
                     commits: vec!["c7"],
                 },
             ],
+            releases: vec![
+                release(1, "v1.0.0", "c2", 2.2, false, false),
+                release(2, "v1.1.0", "c4", 4.2, false, false),
+                release(3, "v1.2.0-rc1", "c5", 6.2, false, true),
+                release(4, "v1.3.0-draft", "c7", 9.5, true, false),
+                release(5, "v1.2.0", "c6", 8.2, false, false),
+            ],
+            runs: vec![
+                run(
+                    201,
+                    "Deploy",
+                    "deploy.yml",
+                    "main",
+                    "c2",
+                    2.3,
+                    ("completed", Some("success")),
+                ),
+                run(
+                    202,
+                    "CI",
+                    "ci.yml",
+                    "main",
+                    "c3",
+                    3.1,
+                    ("completed", Some("success")),
+                ),
+                run(
+                    203,
+                    "Deploy",
+                    "deploy.yml",
+                    "main",
+                    "c4",
+                    4.3,
+                    ("completed", Some("failure")),
+                ),
+                run(
+                    204,
+                    "Deploy",
+                    "deploy.yml",
+                    "main",
+                    "c6",
+                    8.3,
+                    ("completed", Some("success")),
+                ),
+                run(
+                    205,
+                    "Deploy",
+                    "deploy.yml",
+                    "hotfix/login",
+                    "c7",
+                    9.3,
+                    ("in_progress", None),
+                ),
+            ],
         }
     }
 
@@ -198,6 +278,45 @@ impl World {
             }
         }
         seen
+    }
+}
+
+fn release(
+    id: i64,
+    tag: &'static str,
+    commit: &'static str,
+    hours: f64,
+    draft: bool,
+    prerelease: bool,
+) -> FakeRelease {
+    FakeRelease {
+        id,
+        tag,
+        commit,
+        hours,
+        draft,
+        prerelease,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    id: i64,
+    name: &'static str,
+    file: &'static str,
+    branch: &'static str,
+    commit: &'static str,
+    hours: f64,
+    outcome: (&'static str, Option<&'static str>),
+) -> FakeRun {
+    FakeRun {
+        id,
+        name,
+        file,
+        branch,
+        commit,
+        hours,
+        outcome,
     }
 }
 
@@ -346,6 +465,44 @@ fn pull_json(p: &FakePull) -> Json {
     t
 }
 
+fn release_json(r: &FakeRelease) -> Json {
+    let mut t = template("releases-list.json");
+    t["id"] = json!(r.id);
+    t["tag_name"] = json!(r.tag);
+    t["name"] = json!(r.tag);
+    t["draft"] = json!(r.draft);
+    t["prerelease"] = json!(r.prerelease);
+    t["created_at"] = json!(at(r.hours - 0.1));
+    t["published_at"] = if r.draft {
+        Json::Null
+    } else {
+        json!(at(r.hours))
+    };
+    t["html_url"] = json!(format!(
+        "https://github.com/octocat/example/releases/{}",
+        r.tag
+    ));
+    t
+}
+
+fn run_json(r: &FakeRun) -> Json {
+    let raw = std::fs::read_to_string(fixture("github/workflow-runs-list.json")).expect("fixture");
+    let envelope: Json = serde_json::from_str(&raw).expect("json");
+    let mut t = envelope["workflow_runs"][0].clone();
+    t["id"] = json!(r.id);
+    t["name"] = json!(r.name);
+    t["path"] = json!(format!(".github/workflows/{}@main", r.file));
+    t["head_branch"] = json!(r.branch);
+    t["head_sha"] = json!(sha(r.commit));
+    t["display_title"] = json!(format!("Run {}", r.id));
+    t["status"] = json!(r.outcome.0);
+    t["conclusion"] = r.outcome.1.map_or(Json::Null, |c| json!(c));
+    t["created_at"] = json!(at(r.hours));
+    t["run_started_at"] = json!(at(r.hours));
+    t["updated_at"] = json!(at(r.hours + 0.1));
+    t
+}
+
 fn query_param(uri: &Uri, name: &str) -> Option<String> {
     uri.query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
@@ -433,6 +590,25 @@ fn route(world: &World, base: &str, uri: &Uri) -> Option<(Json, Option<String>)>
             t["total_commits"] = json!(total);
             t["commits"] = Json::Array(page);
             Some((t, link))
+        }
+        ["releases"] => {
+            let mut rs = world.releases.clone();
+            rs.sort_by(|a, b| b.hours.total_cmp(&a.hours));
+            let (page, link) = paged(base, uri, rs.iter().map(release_json).collect());
+            Some((Json::Array(page), link))
+        }
+        ["commits", reference] => {
+            let r = world.releases.iter().find(|r| r.tag == *reference)?;
+            let c = world.commit(r.commit)?;
+            Some((commit_json(world, c), None))
+        }
+        ["actions", "runs"] => {
+            let mut rs = world.runs.clone();
+            rs.sort_by(|a, b| b.hours.total_cmp(&a.hours));
+            let items: Vec<Json> = rs.iter().map(run_json).collect();
+            let total = items.len();
+            let (page, link) = paged(base, uri, items);
+            Some((json!({"total_count": total, "workflow_runs": page}), link))
         }
         ["pulls"] => {
             let mut ps = world.pulls.clone();
