@@ -122,6 +122,8 @@ pub enum SourceKind {
     Jira,
     /// PagerDuty REST API.
     Pagerduty,
+    /// ServiceNow Table API.
+    Servicenow,
     /// Billing export files (FOCUS or native).
     Billing,
 }
@@ -180,6 +182,91 @@ pub struct SourceConfig {
     /// HTTP behaviour.
     #[serde(default)]
     pub http: HttpSettings,
+    /// Jira: environment variable with the account email (Basic auth with the token).
+    pub email_env: Option<String>,
+    /// ServiceNow: environment variable with the user name (Basic auth with the
+    /// password in `token_env`).
+    pub user_env: Option<String>,
+    /// Jira: the JQL selecting issues (the collector adds the `updated` window).
+    pub jql: Option<String>,
+    /// ServiceNow: the request table read besides `incident` (default `sc_req_item`).
+    pub request_table: Option<String>,
+    /// Jira / ServiceNow / PagerDuty: how source records become tickets and
+    /// incidents.
+    #[serde(default)]
+    pub tickets: TicketMapping,
+}
+
+/// `[sources.tickets]`: mapping service-desk records to `tickets` and `incidents`.
+///
+/// Field references are strings: `field:<id>` (a field, e.g. `field:customfield_10050`
+/// or `field:assignment_group`), `component` (the first component), or
+/// `label:<glob>` (the first label matching, with the glob's literal prefix removed,
+/// e.g. `label:svc-*` turns `svc-checkout` into `checkout`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketMapping {
+    /// Issue types (Jira) or tables (ServiceNow: `incident`) that are incidents.
+    #[serde(default = "default_incident_types")]
+    pub incident_types: Vec<String>,
+    /// Issue types that are infrastructure requests; empty means every issue that
+    /// is not an incident.
+    #[serde(default)]
+    pub request_types: Vec<String>,
+    /// Where an incident's service comes from (`field:…`, `component`, `label:…`).
+    pub service_from: Option<String>,
+    /// A field holding the deployment id or commit SHA that caused an incident; the
+    /// description is also searched for a deployment id or a 40-hex SHA.
+    pub caused_by_field: Option<String>,
+    /// Jira Service Management: the request-type custom field
+    /// (e.g. `customfield_10010`).
+    pub request_type_field: Option<String>,
+    /// Where the requesting team comes from.
+    pub requester_team_from: Option<String>,
+    /// Where the assigned team comes from.
+    pub assignee_team_from: Option<String>,
+    /// Category rules, first match wins; unmatched tickets get their request type,
+    /// else their issue type.
+    #[serde(default)]
+    pub categories: Vec<CategoryRule>,
+    /// Priority or urgency name → severity (PagerDuty `high`, Jira `Highest`,
+    /// ServiceNow `1`); unmapped names are kept as they are.
+    #[serde(default)]
+    pub severities: BTreeMap<String, String>,
+}
+
+impl Default for TicketMapping {
+    fn default() -> Self {
+        TicketMapping {
+            incident_types: default_incident_types(),
+            request_types: Vec::new(),
+            service_from: None,
+            caused_by_field: None,
+            request_type_field: None,
+            requester_team_from: None,
+            assignee_team_from: None,
+            categories: Vec::new(),
+            severities: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_incident_types() -> Vec<String> {
+    vec!["Incident".into()]
+}
+
+/// One `[[sources.tickets.categories]]` rule: every condition given must hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRule {
+    /// A label the ticket carries (glob).
+    pub label: Option<String>,
+    /// The issue type (glob).
+    pub issue_type: Option<String>,
+    /// The request type (glob).
+    pub request_type: Option<String>,
+    /// The category assigned.
+    pub category: String,
 }
 
 /// What a GitHub source treats as a deployment.
@@ -344,6 +431,10 @@ impl SourceConfig {
         only("deploy_tags", self.deploy_tags.is_some(), &[Git])?;
         only("workflows", !self.workflows.is_empty(), &[Github])?;
         only("mode", self.mode != DeliveryMode::Deployments, &[Github])?;
+        only("email_env", self.email_env.is_some(), &[SourceKind::Jira])?;
+        only("jql", self.jql.is_some(), &[SourceKind::Jira])?;
+        only("user_env", self.user_env.is_some(), &[SourceKind::Servicenow])?;
+        only("request_table", self.request_table.is_some(), &[SourceKind::Servicenow])?;
         match kind {
             Github if self.repos.is_empty() && self.org.is_none() => {
                 Err(self.bad("repos", "a github source needs `repos` or `org`"))
@@ -352,6 +443,12 @@ impl SourceConfig {
                 Err(self.bad("projects", "a gitlab source needs `projects` or `group`"))
             }
             Git if self.path.is_none() => Err(self.bad("path", "a git source needs `path`")),
+            SourceKind::Jira if self.api_url.is_none() => {
+                Err(self.bad("api_url", "a jira source needs `api_url` (https://SITE.atlassian.net)"))
+            }
+            SourceKind::Servicenow if self.api_url.is_none() => {
+                Err(self.bad("api_url", "a servicenow source needs `api_url` (https://INSTANCE.service-now.com)"))
+            }
             Github if self.mode == DeliveryMode::WorkflowRuns && self.workflows.is_empty() => {
                 Err(self.bad("workflows", "workflow_runs mode needs `workflows`"))
             }

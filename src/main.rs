@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
-        1 => "info",
+        1 => "warn,northstar=debug",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("NORTHSTAR_LOG")

@@ -29,7 +29,7 @@ pub struct Cli {
     /// Config file (default: ./northstar.toml when it exists).
     #[arg(long, global = true, env = "NORTHSTAR_CONFIG")]
     pub config: Option<PathBuf>,
-    /// More log output (-v info, -vv debug); NORTHSTAR_LOG overrides.
+    /// More log output (-v northstar's debug logs, -vv every crate's); NORTHSTAR_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// What to do.

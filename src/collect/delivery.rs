@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::lake::batch::Value;
-use crate::lake::{Changed, Lake, tables};
+use super::written::Written;
+use crate::lake::{Lake, tables};
 
 /// A `deployments` row.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,53 +105,6 @@ pub struct Delivery {
     pub deployment_commits: Vec<(String, String)>,
     /// Pull or merge requests.
     pub pull_requests: Vec<PullRequest>,
-}
-
-/// Rows written per table by [`Delivery::write`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Written {
-    /// Deployments.
-    pub deployments: Changed,
-    /// Commits.
-    pub commits: Changed,
-    /// Deployment → commit links.
-    pub deployment_commits: Changed,
-    /// Pull requests.
-    pub pull_requests: Changed,
-}
-
-impl Written {
-    fn tables(&self) -> [Changed; 4] {
-        [
-            self.deployments,
-            self.commits,
-            self.deployment_commits,
-            self.pull_requests,
-        ]
-    }
-
-    /// New rows over all tables.
-    pub fn new_rows(&self) -> usize {
-        self.tables().iter().map(|c| c.new).sum()
-    }
-
-    /// Updated rows over all tables.
-    pub fn updated_rows(&self) -> usize {
-        self.tables().iter().map(|c| c.updated).sum()
-    }
-
-    /// Adds another step's counts.
-    pub fn add(&mut self, other: Written) {
-        for (mine, theirs) in [
-            (&mut self.deployments, other.deployments),
-            (&mut self.commits, other.commits),
-            (&mut self.deployment_commits, other.deployment_commits),
-            (&mut self.pull_requests, other.pull_requests),
-        ] {
-            mine.new += theirs.new;
-            mine.updated += theirs.updated;
-        }
-    }
 }
 
 fn ts(t: Option<DateTime<Utc>>) -> Value {
@@ -252,19 +206,16 @@ impl Delivery {
             .iter()
             .map(Deployment::row)
             .collect::<Vec<_>>();
-        Ok(Written {
-            commits: lake
-                .write_changed(&tables::table("commits")?, commits)
-                .await?,
-            deployment_commits: lake
-                .write_changed(&tables::table("deployment_commits")?, links)
-                .await?,
-            pull_requests: lake
-                .write_changed(&tables::table("pull_requests")?, prs)
-                .await?,
-            deployments: lake
-                .write_changed(&tables::table("deployments")?, deployments)
-                .await?,
-        })
+        let mut written = Written::default();
+        for (table, rows) in [
+            ("commits", commits),
+            ("deployment_commits", links),
+            ("pull_requests", prs),
+            ("deployments", deployments),
+        ] {
+            let changed = lake.write_changed(&tables::table(table)?, rows).await?;
+            written.record(table, changed);
+        }
+        Ok(written)
     }
 }

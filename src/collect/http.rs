@@ -359,7 +359,12 @@ impl HttpClient {
             );
         }
         if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
-            return Attempt::Retry(None, format!("HTTP {}", status.as_u16()));
+            // A 503 may say when to come back; honour it within the same cap.
+            let cap = Duration::from_secs_f64(self.settings.max_wait_secs);
+            let asked = header_str(headers, "retry-after")
+                .and_then(|_| rate_limit_wait(headers, chrono::Utc::now().timestamp()))
+                .map(|w| w.min(cap));
+            return Attempt::Retry(asked, format!("HTTP {}", status.as_u16()));
         }
         let reason = match (status, &self.auth) {
             (StatusCode::UNAUTHORIZED, Some(a)) => format!(

@@ -14,9 +14,14 @@ pub mod git;
 pub mod github;
 pub mod gitlab;
 pub mod http;
+pub mod jira;
+pub mod pagerduty;
 pub mod progress;
 pub mod rules;
+pub mod service_desk;
+pub mod servicenow;
 pub mod state;
+pub mod written;
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +30,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use delivery::{Delivery, Written};
+use written::Written;
 use http::HttpClient;
 use progress::{Progress, SourceProgress};
 use rules::Rules;
@@ -57,14 +62,11 @@ impl std::fmt::Display for Summary {
         let w = &self.written;
         write!(
             f,
-            "{}: {} new, {} updated (deployments {}, commits {}, deployment_commits {}, pull_requests {}); {} records read; {} requests, {} retries, {} not modified, {} rate-limit waits; {:.1}s",
+            "{}: {} new, {} updated ({}); {} records read; {} requests, {} retries, {} not modified, {} rate-limit waits; {:.1}s",
             self.source,
             w.new_rows(),
             w.updated_rows(),
-            w.deployments.total(),
-            w.commits.total(),
-            w.deployment_commits.total(),
-            w.pull_requests.total(),
+            if w.per_table().is_empty() { "nothing written".to_string() } else { w.per_table() },
             self.records,
             self.requests,
             self.retries,
@@ -72,6 +74,24 @@ impl std::fmt::Display for Summary {
             self.rate_limited,
             self.elapsed.as_secs_f64()
         )
+    }
+}
+
+/// A batch of canonical records a collector hands over in one commit.
+pub trait Records {
+    /// Writes the records (skipping unchanged ones) and says what changed.
+    fn write(&self, lake: &Lake) -> impl std::future::Future<Output = Result<Written>> + Send;
+}
+
+impl Records for delivery::Delivery {
+    async fn write(&self, lake: &Lake) -> Result<Written> {
+        delivery::Delivery::write(self, lake).await
+    }
+}
+
+impl Records for service_desk::ServiceDesk {
+    async fn write(&self, lake: &Lake) -> Result<Written> {
+        service_desk::ServiceDesk::write(self, lake).await
     }
 }
 
@@ -93,9 +113,9 @@ pub struct SourceRun<'a> {
 
 impl SourceRun<'_> {
     /// Writes a stream's rows, then saves the state that says they are in.
-    pub async fn commit(&mut self, delivery: Delivery) -> Result<()> {
-        let written = delivery.write(self.lake).await?;
-        self.written.add(written);
+    pub async fn commit(&mut self, records: impl Records) -> Result<()> {
+        let written = records.write(self.lake).await?;
+        self.written.add(&written);
         self.state.save(self.lake, &self.source.name)
     }
 
@@ -172,6 +192,9 @@ async fn run_source(
     let http = match source.kind {
         SourceKind::Github => Some(github::collect(&mut run).await?),
         SourceKind::Gitlab => Some(gitlab::collect(&mut run).await?),
+        SourceKind::Jira => Some(jira::collect(&mut run).await?),
+        SourceKind::Pagerduty => Some(pagerduty::collect(&mut run).await?),
+        SourceKind::Servicenow => Some(servicenow::collect(&mut run).await?),
         SourceKind::Git => {
             // Reading git history blocks; keep it off the async workers.
             let owned = source.clone();
@@ -198,7 +221,7 @@ async fn run_source(
         .unwrap_or_default();
     let summary = Summary {
         source: source.name.clone(),
-        written: run.written,
+        written: run.written.clone(),
         records: run.progress.records(),
         requests,
         retries,

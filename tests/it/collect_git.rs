@@ -282,9 +282,9 @@ async fn collect_git_shipped_commits_equal_rev_list_between_tags_and_rewrite_not
     let (_lake_dir, lake) = temp_lake();
     let written = collected(&dir).write(&lake).await.expect("write");
     let counts = [
-        written.deployments.new,
-        written.commits.new,
-        written.deployment_commits.total(),
+        written.table("deployments").new,
+        written.table("commits").new,
+        written.table("deployment_commits").total(),
         written.updated_rows(),
     ];
     assert_eq!(counts, [5, 10, 0, 0], "{written:?}");

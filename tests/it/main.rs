@@ -4,7 +4,9 @@
 mod cli;
 mod collect_git;
 mod collect_github;
+mod collect_gitlab;
 mod fake_github;
+mod fake_gitlab;
 mod golden;
 mod import;
 mod lake;

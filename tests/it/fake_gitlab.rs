@@ -1,0 +1,874 @@
+//! A GitLab REST API v4 stand-in on loopback, serving the vendor's own example
+//! payloads (fixtures/gitlab, cloned into several records with new ids, SHAs and
+//! dates) over several pages with GitLab's offset pagination (`x-next-page`,
+//! `x-page`, `x-per-page`, `x-total` and, on some endpoints, a `Link` header),
+//! `updated_after` windows, ETags and 304s, `PRIVATE-TOKEN` checks, and injectable
+//! faults: 429 with only `RateLimit-Reset`, 502, and a body cut off mid-stream.
+//!
+//! Routes (under `/api/v4/projects/<url-encoded path>/`):
+//! - `deployments` (`Link` + `x-*` headers), `deployments/:id/merge_requests`
+//!   (`Link` + `x-*`), `merge_requests` (`x-*` only, no `Link`), and
+//!   `repository/compare?from=&to=` (one object, not paged).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::{Value as Json, json};
+
+use crate::support::fixture;
+
+/// Base time of the scenario: 2025-03-01T00:00:00Z.
+pub const T0: i64 = 1_740_787_200;
+
+/// The instant `hours` after [`T0`].
+pub fn time(hours: f64) -> DateTime<Utc> {
+    let t = T0 + (hours * 3600.0).round() as i64;
+    DateTime::from_timestamp(t, 0).expect("valid time")
+}
+
+/// `hours` after [`T0`] as GitLab writes record times: `2025-03-01T02:06:00.000Z`.
+pub fn at(hours: f64) -> String {
+    time(hours).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `hours` after [`T0`] as GitLab writes commit dates, in the committer's zone
+/// (+02:00): `2025-03-01T03:00:00.000+02:00`.
+pub fn local(hours: f64) -> String {
+    let zone = FixedOffset::east_opt(2 * 3600).expect("zone");
+    time(hours)
+        .with_timezone(&zone)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
+}
+
+/// The 40-hex SHA of a named commit of the scenario.
+pub fn sha(name: &str) -> String {
+    let digest = northstar::lake::short_sha256(format!("gitlab:{name}").as_bytes(), 20);
+    digest[..40].to_string()
+}
+
+/// A fault to inject into the next request whose path and query contain `needle`.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with `RateLimit-Reset` one second ahead (epoch seconds) and no
+    /// `Retry-After`, as GitLab sometimes answers.
+    RateLimit,
+    /// 502 Bad Gateway.
+    BadGateway,
+    /// Send half the body, then break the connection.
+    Truncate,
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Path and query, exactly as sent (the project path stays encoded).
+    pub target: String,
+    /// Whether it carried `If-None-Match`.
+    pub conditional: bool,
+    /// The status answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// A commit of the scenario's graph.
+#[derive(Debug, Clone)]
+pub struct FakeCommit {
+    pub name: &'static str,
+    pub parents: Vec<&'static str>,
+    pub hours: f64,
+    pub author: &'static str,
+}
+
+/// A deployment: times in hours after [`T0`]; `None` where GitLab sends null.
+#[derive(Debug, Clone)]
+pub struct FakeDeployment {
+    pub id: i64,
+    pub commit: &'static str,
+    pub environment: &'static str,
+    /// `environment.tier`, absent on older GitLab versions.
+    pub tier: Option<&'static str>,
+    /// created | running | success | failed | canceled | blocked.
+    pub status: &'static str,
+    pub created: f64,
+    pub updated: f64,
+    /// `deployable.started_at`.
+    pub job_started: Option<f64>,
+    /// `deployable.finished_at`.
+    pub job_finished: Option<f64>,
+}
+
+/// A merge request.
+#[derive(Debug, Clone)]
+pub struct FakeMergeRequest {
+    pub iid: i64,
+    pub title: &'static str,
+    pub source_branch: &'static str,
+    /// opened | closed | locked | merged.
+    pub state: &'static str,
+    pub created: f64,
+    pub updated: f64,
+    pub merged: Option<f64>,
+    /// Head of the source branch (`sha`).
+    pub head: &'static str,
+    pub merge_commit: Option<&'static str>,
+    pub squash_commit: Option<&'static str>,
+}
+
+impl FakeMergeRequest {
+    /// The commit the merge landed as, as GitLab links merge requests to
+    /// deployments: merge commit, else squash commit, else the head (fast-forward).
+    fn landed(&self) -> Option<&'static str> {
+        (self.state == "merged").then(|| {
+            self.merge_commit
+                .or(self.squash_commit)
+                .unwrap_or(self.head)
+        })
+    }
+}
+
+/// The upstream data, mutable mid-test to simulate changes.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// `group/app`.
+    pub project: &'static str,
+    pub commits: Vec<FakeCommit>,
+    pub deployments: Vec<FakeDeployment>,
+    pub merge_requests: Vec<FakeMergeRequest>,
+}
+
+impl World {
+    /// The scenario the collector tests use (see collect_gitlab.rs for the
+    /// expected rows worked out from it).
+    pub fn scenario() -> World {
+        let c = |name, parents: &[&'static str], hours, author| FakeCommit {
+            name,
+            parents: parents.to_vec(),
+            hours,
+            author,
+        };
+        #[allow(clippy::too_many_arguments)]
+        let d =
+            |id, commit, environment, tier, status, created, updated, job_started, job_finished| {
+                FakeDeployment {
+                    id,
+                    commit,
+                    environment,
+                    tier,
+                    status,
+                    created,
+                    updated,
+                    job_started,
+                    job_finished,
+                }
+            };
+        World {
+            project: "group/app",
+            commits: vec![
+                c("c1", &[], 0.0, "Ada"),
+                c("c2", &["c1"], 1.0, "Ada"),
+                c("c3", &["c2"], 3.0, "Ada"),
+                c("c4", &["c3"], 3.5, "Grace"),
+                c("f1", &["c3"], 5.0, "Linus"),
+                c("c5", &["c4", "f1"], 5.5, "Grace"),
+                c("c6", &["c5"], 7.0, "Ada"),
+                c("c7", &["c6"], 9.0, "renovate[bot]"),
+            ],
+            deployments: vec![
+                d(
+                    201,
+                    "c2",
+                    "production",
+                    None,
+                    "success",
+                    2.0,
+                    2.1,
+                    None,
+                    Some(2.1),
+                ),
+                d(
+                    202,
+                    "c4",
+                    "production",
+                    None,
+                    "success",
+                    4.0,
+                    4.1,
+                    Some(4.02),
+                    Some(4.1),
+                ),
+                d(
+                    203,
+                    "c5",
+                    "production",
+                    None,
+                    "failed",
+                    6.0,
+                    6.05,
+                    Some(6.01),
+                    None,
+                ),
+                d(
+                    204,
+                    "c6",
+                    "production",
+                    None,
+                    "success",
+                    9.5,
+                    9.6,
+                    Some(9.52),
+                    Some(9.6),
+                ),
+                d(
+                    205,
+                    "c7",
+                    "production",
+                    None,
+                    "running",
+                    9.7,
+                    9.72,
+                    Some(9.72),
+                    None,
+                ),
+                d(
+                    206,
+                    "c7",
+                    "staging",
+                    Some("staging"),
+                    "success",
+                    9.9,
+                    9.95,
+                    Some(9.92),
+                    Some(9.95),
+                ),
+                d(
+                    207,
+                    "c7",
+                    "eu-live",
+                    Some("production"),
+                    "success",
+                    9.8,
+                    9.85,
+                    Some(9.82),
+                    Some(9.85),
+                ),
+            ],
+            merge_requests: vec![
+                FakeMergeRequest {
+                    iid: 11,
+                    title: "Cart",
+                    source_branch: "feature/cart",
+                    state: "merged",
+                    created: 4.5,
+                    updated: 9.1,
+                    merged: Some(5.5),
+                    head: "f1",
+                    merge_commit: Some("c5"),
+                    squash_commit: None,
+                },
+                FakeMergeRequest {
+                    iid: 12,
+                    title: "Abandoned idea",
+                    source_branch: "feature/abandoned",
+                    state: "closed",
+                    created: 1.0,
+                    updated: 9.0,
+                    merged: None,
+                    head: "x1",
+                    merge_commit: None,
+                    squash_commit: None,
+                },
+                FakeMergeRequest {
+                    iid: 13,
+                    title: "Login hotfix",
+                    source_branch: "hotfix/login",
+                    state: "merged",
+                    created: 8.5,
+                    updated: 9.25,
+                    merged: Some(9.2),
+                    head: "h1",
+                    merge_commit: None,
+                    squash_commit: Some("c7"),
+                },
+                FakeMergeRequest {
+                    iid: 14,
+                    title: "Typo",
+                    source_branch: "docs/typo",
+                    state: "merged",
+                    created: 2.5,
+                    updated: 3.2,
+                    merged: Some(3.2),
+                    head: "c3",
+                    merge_commit: None,
+                    squash_commit: None,
+                },
+            ],
+        }
+    }
+
+    fn commit(&self, name: &str) -> Option<&FakeCommit> {
+        self.commits.iter().find(|c| c.name == name)
+    }
+
+    fn by_sha(&self, s: &str) -> Option<&FakeCommit> {
+        self.commits.iter().find(|c| sha(c.name) == s)
+    }
+
+    fn reachable(&self, from: &str) -> BTreeSet<&'static str> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&'static str> =
+            self.commit(from).map(|c| vec![c.name]).unwrap_or_default();
+        while let Some(n) = stack.pop() {
+            if seen.insert(n)
+                && let Some(c) = self.commit(n)
+            {
+                stack.extend(c.parents.iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Commits in `head` and not in `base`, oldest first.
+    fn between(&self, base: &str, head: &str) -> Vec<&FakeCommit> {
+        let not = self.reachable(base);
+        let mut commits: Vec<&FakeCommit> = self
+            .reachable(head)
+            .difference(&not)
+            .filter_map(|n| self.commit(n))
+            .collect();
+        commits.sort_by(|x, y| x.hours.total_cmp(&y.hours));
+        commits
+    }
+
+    /// The merge requests a deployment shipped: merged ones whose landed commit is
+    /// new since the previous successful deployment to the same environment.
+    fn deployment_merge_requests(&self, d: &FakeDeployment) -> Vec<&FakeMergeRequest> {
+        let previous = self
+            .deployments
+            .iter()
+            .filter(|p| p.environment == d.environment && p.status == "success" && p.id < d.id)
+            .max_by_key(|p| p.id);
+        let shipped: BTreeSet<&str> = match previous {
+            Some(p) => self
+                .between(p.commit, d.commit)
+                .iter()
+                .map(|c| c.name)
+                .collect(),
+            None => self.reachable(d.commit),
+        };
+        self.merge_requests
+            .iter()
+            .filter(|m| m.landed().is_some_and(|l| shipped.contains(l)))
+            .collect()
+    }
+}
+
+/// Server state shared with the test.
+pub struct Shared {
+    pub token: String,
+    pub world: Mutex<World>,
+    pub faults: Mutex<Vec<(String, Fault)>>,
+    pub log: Mutex<Vec<Logged>>,
+    pub base: Mutex<String>,
+}
+
+impl Shared {
+    /// Requests seen so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Adds a one-shot fault.
+    pub fn fault(&self, needle: &str, fault: Fault) {
+        self.faults
+            .lock()
+            .expect("faults")
+            .push((needle.to_string(), fault));
+    }
+}
+
+/// A running fake.
+pub struct FakeGitlab {
+    pub shared: Arc<Shared>,
+    /// `http://127.0.0.1:PORT`; the API is under `/api/v4`.
+    pub url: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeGitlab {
+    /// Starts the server on an ephemeral loopback port.
+    pub async fn start(token: &str, world: World) -> FakeGitlab {
+        let shared = Arc::new(Shared {
+            token: token.to_string(),
+            world: Mutex::new(world),
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            base: Mutex::new(String::new()),
+        });
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let url = format!("http://{addr}");
+        *shared.base.lock().expect("base") = url.clone();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeGitlab {
+            shared,
+            url,
+            _task: task,
+        }
+    }
+}
+
+fn template(file: &str) -> Json {
+    let text = std::fs::read_to_string(fixture(&format!("gitlab/{file}"))).expect("fixture");
+    let value: Json = serde_json::from_str(&text).expect("fixture json");
+    match value {
+        Json::Array(mut items) => items.remove(0),
+        other => other,
+    }
+}
+
+fn web(world: &World, rest: &str) -> String {
+    format!("https://gitlab.example.com/{}/-/{rest}", world.project)
+}
+
+/// A commit as GitLab's compare answers it (documented fields only).
+fn commit_json(world: &World, c: &FakeCommit) -> Json {
+    let s = sha(c.name);
+    let title = format!("Commit {}", c.name);
+    json!({
+        "id": s,
+        "short_id": &s[..8],
+        "title": title,
+        "message": format!("{title}\n"),
+        "author_name": c.author,
+        "author_email": format!("{}@example.com", c.author.to_lowercase()),
+        "authored_date": local(c.hours),
+        "committer_name": c.author,
+        "committer_email": format!("{}@example.com", c.author.to_lowercase()),
+        "committed_date": local(c.hours + 0.01),
+        "parent_ids": c.parents.iter().map(|p| sha(p)).collect::<Vec<_>>(),
+        "web_url": web(world, &format!("commit/{s}")),
+    })
+}
+
+fn deployment_json(world: &World, d: &FakeDeployment) -> Json {
+    let mut t = template("deployments-list.json");
+    let job_id = d.id * 10;
+    t["id"] = json!(d.id);
+    t["iid"] = json!(d.id - 200);
+    t["ref"] = json!("main");
+    t["sha"] = json!(sha(d.commit));
+    t["status"] = json!(d.status);
+    t["created_at"] = json!(at(d.created));
+    t["updated_at"] = json!(at(d.updated));
+    let mut env = json!({
+        "id": 9,
+        "name": d.environment,
+        "external_url": format!("https://{}.example.com", d.environment),
+    });
+    if let Some(tier) = d.tier {
+        env["tier"] = json!(tier);
+    }
+    t["environment"] = env;
+    let job = &mut t["deployable"];
+    job["id"] = json!(job_id);
+    job["status"] = json!(match d.status {
+        "running" | "success" | "failed" | "canceled" => d.status,
+        _ => "created",
+    });
+    job["created_at"] = json!(at(d.created - 0.01));
+    job["started_at"] = d.job_started.map_or(Json::Null, |h| json!(at(h)));
+    job["finished_at"] = d.job_finished.map_or(Json::Null, |h| json!(at(h)));
+    job["web_url"] = json!(web(world, &format!("jobs/{job_id}")));
+    job["commit"]["id"] = json!(sha(d.commit));
+    job["commit"]["short_id"] = json!(&sha(d.commit)[..8]);
+    job["pipeline"]["sha"] = json!(sha(d.commit));
+    t
+}
+
+fn merge_request_json(world: &World, m: &FakeMergeRequest) -> Json {
+    let mut t = template("project-merge-requests-list.json");
+    t["id"] = json!(1000 + m.iid);
+    t["iid"] = json!(m.iid);
+    t["title"] = json!(m.title);
+    t["state"] = json!(m.state);
+    t["source_branch"] = json!(m.source_branch);
+    t["target_branch"] = json!("main");
+    t["created_at"] = json!(at(m.created));
+    t["updated_at"] = json!(at(m.updated));
+    t["merged_at"] = m.merged.map_or(Json::Null, |h| json!(at(h)));
+    t["closed_at"] = if m.state == "closed" {
+        json!(at(m.updated))
+    } else {
+        Json::Null
+    };
+    t["sha"] = json!(sha(m.head));
+    t["merge_commit_sha"] = m.merge_commit.map_or(Json::Null, |c| json!(sha(c)));
+    t["squash_commit_sha"] = m.squash_commit.map_or(Json::Null, |c| json!(sha(c)));
+    t["squash"] = json!(m.squash_commit.is_some());
+    t["web_url"] = json!(web(world, &format!("merge_requests/{}", m.iid)));
+    t["references"]["full"] = json!(format!("{}!{}", world.project, m.iid));
+    t
+}
+
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// An answer: status, body, and extra headers.
+struct Routed {
+    status: StatusCode,
+    body: Json,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Routed {
+    fn ok(body: Json) -> Routed {
+        Routed {
+            status: StatusCode::OK,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    fn error(status: StatusCode, message: &str) -> Routed {
+        Routed {
+            status,
+            body: json!({ "message": message }),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A page of `items` per `per_page`/`page`, with GitLab's `x-*` headers and, when
+/// `link`, a `Link` header whose URLs put `page` first (as GitLab does), so a test
+/// can tell a followed `Link` from an `x-next-page` the client applied itself.
+fn paged(base: &str, uri: &Uri, items: Vec<Json>, link: bool) -> Routed {
+    let per_page: usize = query_param(uri, "per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    let page: usize = query_param(uri, "page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let pages = total.div_ceil(per_page).max(1);
+    let slice: Vec<Json> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let next = (page < pages).then_some(page + 1);
+    let mut headers = vec![
+        ("x-page", page.to_string()),
+        ("x-per-page", per_page.to_string()),
+        (
+            "x-next-page",
+            next.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+        (
+            "x-prev-page",
+            (page > 1)
+                .then(|| (page - 1).to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    if link {
+        headers.push(("x-total", total.to_string()));
+        headers.push(("x-total-pages", pages.to_string()));
+        let others: Vec<(String, String)> = uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k != "page")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let page_url = |n: usize| {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("page", &n.to_string());
+            q.extend_pairs(others.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            format!("{base}{}?{}", uri.path(), q.finish())
+        };
+        let mut rels = Vec::new();
+        if page > 1 {
+            rels.push(format!("<{}>; rel=\"prev\"", page_url(page - 1)));
+        }
+        if let Some(n) = next {
+            rels.push(format!("<{}>; rel=\"next\"", page_url(n)));
+        }
+        rels.push(format!("<{}>; rel=\"first\"", page_url(1)));
+        rels.push(format!("<{}>; rel=\"last\"", page_url(pages)));
+        headers.push(("link", rels.join(", ")));
+    }
+    Routed {
+        status: StatusCode::OK,
+        body: Json::Array(slice),
+        headers,
+    }
+}
+
+/// GitLab's `updated_after` window (inclusive), which it only accepts together
+/// with `order_by=updated_at`. `Err` is the answer to send instead.
+fn window(uri: &Uri) -> Result<Option<DateTime<Utc>>, Routed> {
+    let Some(after) = query_param(uri, "updated_after") else {
+        return Ok(None);
+    };
+    if query_param(uri, "order_by").as_deref() != Some("updated_at") {
+        return Err(Routed::error(
+            StatusCode::BAD_REQUEST,
+            "400 Bad request - updated_at filter requires updated_at sort",
+        ));
+    }
+    DateTime::parse_from_rfc3339(&after)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            Routed::error(
+                StatusCode::BAD_REQUEST,
+                "400 Bad request - updated_after is invalid",
+            )
+        })
+}
+
+fn ascending(uri: &Uri) -> bool {
+    query_param(uri, "sort").as_deref() == Some("asc")
+}
+
+fn route(world: &World, base: &str, uri: &Uri) -> Option<Routed> {
+    let path = uri.path();
+    let rest = path.strip_prefix("/api/v4/projects/")?;
+    let (project, rest) = rest.split_once('/')?;
+    // The project path must arrive as one encoded segment: `group%2Fapp`.
+    let encoded = world.project.replace('/', "%2F");
+    if !(project == encoded || project == encoded.replace("%2F", "%2f")) {
+        return Some(Routed::error(
+            StatusCode::NOT_FOUND,
+            "404 Project Not Found",
+        ));
+    }
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["deployments"] => {
+            let after = match window(uri) {
+                Ok(a) => a,
+                Err(e) => return Some(e),
+            };
+            let mut ds: Vec<&FakeDeployment> = world
+                .deployments
+                .iter()
+                .filter(|d| after.is_none_or(|a| time(d.updated) >= a))
+                .collect();
+            ds.sort_by(|a, b| a.updated.total_cmp(&b.updated).then(a.id.cmp(&b.id)));
+            if !ascending(uri) {
+                ds.reverse();
+            }
+            let items = ds.iter().map(|d| deployment_json(world, d)).collect();
+            Some(paged(base, uri, items, true))
+        }
+        ["deployments", id, "merge_requests"] => {
+            let d = world.deployments.iter().find(|d| d.id.to_string() == *id)?;
+            let items = world
+                .deployment_merge_requests(d)
+                .into_iter()
+                .map(|m| merge_request_json(world, m))
+                .collect();
+            Some(paged(base, uri, items, true))
+        }
+        ["merge_requests"] => {
+            let after = match window(uri) {
+                Ok(a) => a,
+                Err(e) => return Some(e),
+            };
+            let state = query_param(uri, "state").unwrap_or_else(|| "all".into());
+            let mut ms: Vec<&FakeMergeRequest> = world
+                .merge_requests
+                .iter()
+                .filter(|m| state == "all" || m.state == state)
+                .filter(|m| after.is_none_or(|a| time(m.updated) >= a))
+                .collect();
+            ms.sort_by(|a, b| a.updated.total_cmp(&b.updated).then(a.iid.cmp(&b.iid)));
+            if !ascending(uri) {
+                ms.reverse();
+            }
+            let items = ms.iter().map(|m| merge_request_json(world, m)).collect();
+            // This endpoint pages by `x-next-page` alone: no `Link` header.
+            Some(paged(base, uri, items, false))
+        }
+        ["repository", "compare"] => {
+            let from = world.by_sha(&query_param(uri, "from")?)?;
+            let to = world.by_sha(&query_param(uri, "to")?)?;
+            let commits: Vec<Json> = world
+                .between(from.name, to.name)
+                .into_iter()
+                .map(|c| commit_json(world, c))
+                .collect();
+            Some(Routed::ok(json!({
+                "commit": commits.last().cloned().unwrap_or(Json::Null),
+                "commits": commits,
+                "diffs": [],
+                "compare_timeout": false,
+                "compare_same_ref": from.name == to.name,
+                "web_url": web(world, &format!("compare/{}...{}", sha(from.name), sha(to.name))),
+            })))
+        }
+        _ => None,
+    }
+}
+
+fn json_response(status: StatusCode, body: &Json) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("response")
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let target = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let number = {
+        let mut log = shared.log.lock().expect("log");
+        log.push(Logged {
+            target: target.clone(),
+            conditional: headers.contains_key("if-none-match"),
+            status: 0,
+            at: Instant::now(),
+        });
+        log.len()
+    };
+    let response = answer(&shared, &method, &uri, &headers, &target);
+    if let Some(entry) = shared.log.lock().expect("log").get_mut(number - 1) {
+        entry.status = response.status().as_u16();
+    }
+    response
+}
+
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    target: &str,
+) -> Response {
+    if headers.get("private-token").and_then(|v| v.to_str().ok()) != Some(shared.token.as_str()) {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({"message": "401 Unauthorized"}),
+        );
+    }
+    if method != Method::GET {
+        return json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &json!({"error": "405 Method Not Allowed"}),
+        );
+    }
+    let fault = {
+        let mut faults = shared.faults.lock().expect("faults");
+        faults
+            .iter()
+            .position(|(needle, _)| target.contains(needle.as_str()))
+            .map(|i| faults.remove(i).1)
+    };
+    let base = shared.base.lock().expect("base").clone();
+    let routed = {
+        let world = shared.world.lock().expect("world");
+        route(&world, &base, uri)
+    };
+    let Some(routed) = routed else {
+        return json_response(StatusCode::NOT_FOUND, &json!({"error": "404 Not Found"}));
+    };
+    if routed.status != StatusCode::OK {
+        return json_response(routed.status, &routed.body);
+    }
+    let text = routed.body.to_string();
+    let etag = format!(
+        "W/\"{}\"",
+        northstar::lake::short_sha256(text.as_bytes(), 16)
+    );
+    match fault {
+        Some(Fault::RateLimit) => {
+            let reset = chrono::Utc::now().timestamp() + 1;
+            return Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header("content-type", "text/plain")
+                .header("ratelimit-limit", "600")
+                .header("ratelimit-observed", "601")
+                .header("ratelimit-remaining", "0")
+                .header("ratelimit-reset", reset.to_string())
+                .body(Body::from("Retry later\n"))
+                .expect("response");
+        }
+        Some(Fault::BadGateway) => {
+            return Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .header("content-type", "text/html")
+                .body(Body::from("<html>502 Bad Gateway</html>"))
+                .expect("response");
+        }
+        Some(Fault::Truncate) => {
+            let half = text.as_bytes()[..text.len() / 2].to_vec();
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                Ok(half),
+                Err(std::io::Error::other("connection reset by fake")),
+            ];
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .body(Body::from_stream(futures::stream::iter(chunks)))
+                .expect("response");
+        }
+        None => {}
+    }
+    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        // Like the GitHub fake: a 304 carries no paging headers; the client must
+        // take the next page from its cached copy.
+        return Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header("etag", &etag)
+            .body(Body::empty())
+            .expect("response");
+    }
+    let mut builder = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .header("etag", &etag)
+        .header("ratelimit-remaining", "599");
+    for (name, value) in routed.headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(Body::from(text)).expect("response")
+}
+
+/// How long before `later` the request `earlier` arrived.
+pub fn gap(earlier: &Logged, later: &Logged) -> Duration {
+    later.at.duration_since(earlier.at)
+}
