@@ -21,6 +21,7 @@ pub mod rules;
 pub mod service_desk;
 pub mod servicenow;
 pub mod state;
+pub mod ticket_rules;
 pub mod written;
 
 use std::time::{Duration, Instant};
