@@ -101,10 +101,9 @@ pub fn enrich(inputs: &Inputs) -> Enriched {
         .collect();
     let mut out = Enriched::default();
     out.deployment_commits.extend(
-        inputs
-            .source_deployment_commits
-            .iter()
-            .map(|(d, s)| (d.clone(), s.clone(), ORIGIN_SOURCE)),
+        first_shipments(inputs)
+            .into_iter()
+            .map(|(d, s)| (d.to_string(), s.to_string(), ORIGIN_SOURCE)),
     );
     // commit node → deployments (one per service) whose history first contained it.
     let mut containing: HashMap<u32, Vec<&Deployment>> = HashMap::new();
@@ -135,6 +134,39 @@ pub fn enrich(inputs: &Inputs) -> Enriched {
     }
     out.incident_links = link_incidents(inputs, &graph, &containing, &by_service);
     out
+}
+
+/// Source-given links, with a commit counted only at the first deployment of its
+/// service that shipped it: after a rollback, a compare against the rolled-back
+/// deployment lists commits already in production, which must not count twice
+/// (the rule the graph walk applies too). Links of deployments enrichment does not
+/// know (not successful production ones) are kept as given.
+fn first_shipments(inputs: &Inputs) -> Vec<(&str, &str)> {
+    let known: HashMap<&str, &Deployment> = inputs
+        .deployments
+        .iter()
+        .map(|d| (d.id.as_str(), d))
+        .collect();
+    let mut rows: Vec<(&str, &str)> = inputs
+        .source_deployment_commits
+        .iter()
+        .map(|(d, s)| (d.as_str(), s.as_str()))
+        .collect();
+    rows.sort_by_key(|(d, s)| {
+        (
+            known
+                .get(d)
+                .map(|k| (k.service.as_str(), k.finished_at, k.id.as_str())),
+            *s,
+        )
+    });
+    let mut shipped: HashSet<(&str, &str)> = HashSet::new();
+    rows.into_iter()
+        .filter(|(d, s)| match known.get(d) {
+            Some(k) => shipped.insert((k.service.as_str(), s)),
+            None => true,
+        })
+        .collect()
 }
 
 fn link_incidents(
@@ -188,4 +220,57 @@ fn earliest_preferring_service<'a>(
     let pool = if same.is_empty() { deps.to_vec() } else { same };
     pool.into_iter()
         .min_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(id: &str, service: &str, finished_at: i64) -> Deployment {
+        Deployment {
+            id: id.into(),
+            service: service.into(),
+            sha: None,
+            finished_at,
+        }
+    }
+
+    #[test]
+    fn a_source_given_commit_counts_at_its_first_shipment_per_service() {
+        // d1 ships a, b; d2 rolls back (ships nothing); d3 is compared against the
+        // rolled-back d2 and lists a, b again plus c. Another service may ship a too.
+        let inputs = Inputs {
+            deployments: vec![
+                dep("d3", "svc", 30),
+                dep("d1", "svc", 10),
+                dep("d2", "svc", 20),
+                dep("o1", "other", 15),
+            ],
+            source_deployment_commits: [
+                ("d3", "a"),
+                ("d3", "b"),
+                ("d3", "c"),
+                ("d1", "a"),
+                ("d1", "b"),
+                ("o1", "a"),
+                ("x", "z"),
+            ]
+            .iter()
+            .map(|(d, s)| (d.to_string(), s.to_string()))
+            .collect(),
+            ..Inputs::default()
+        };
+        let mut kept = first_shipments(&inputs);
+        kept.sort();
+        assert_eq!(
+            kept,
+            vec![
+                ("d1", "a"),
+                ("d1", "b"),
+                ("d3", "c"),
+                ("o1", "a"),
+                ("x", "z")
+            ]
+        );
+    }
 }
