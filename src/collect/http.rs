@@ -174,6 +174,17 @@ impl HttpClient {
         }
     }
 
+    /// Like [`HttpClient::get_json`], but a 404 is `None`.
+    pub async fn get_json_page_if_found<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<Option<(T, Option<Url>)>> {
+        match self.get_if_found(url).await? {
+            Some(page) => Ok(Some((self.decode(url, &page)?, page.next))),
+            None => Ok(None),
+        }
+    }
+
     fn decode<T: DeserializeOwned>(&self, url: &Url, page: &Page) -> Result<T> {
         serde_json::from_slice(&page.body).map_err(|e| {
             Error::collector(
@@ -430,9 +441,15 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// A reset header below this is a number of seconds to wait, not an epoch time:
+/// 10^9 seconds after 1970 is September 2001, so no current reset time is smaller,
+/// and no server asks for a 31-year wait.
+const RESET_EPOCH_FLOOR: i64 = 1_000_000_000;
+
 /// How long the server asks us to wait: `Retry-After` (seconds or an HTTP date),
-/// else GitHub's `x-ratelimit-reset` when the budget is spent, else GitLab's
-/// `RateLimit-Reset`. Both resets are epoch seconds.
+/// else GitHub's `x-ratelimit-reset` when the budget is spent, else
+/// `RateLimit-Reset`. GitHub and GitLab send resets as epoch seconds, PagerDuty
+/// as seconds to wait; the two are told apart by size ([`RESET_EPOCH_FLOOR`]).
 pub fn rate_limit_wait(headers: &HeaderMap, now_epoch: i64) -> Option<Duration> {
     if let Some(v) = header_str(headers, "retry-after") {
         if let Ok(secs) = v.parse::<f64>() {
@@ -450,6 +467,9 @@ pub fn rate_limit_wait(headers: &HeaderMap, now_epoch: i64) -> Option<Duration> 
         header_str(headers, "ratelimit-reset")
     };
     let reset: i64 = reset?.parse().ok()?;
+    if reset < RESET_EPOCH_FLOOR {
+        return Some(Duration::from_secs(reset.max(0) as u64));
+    }
     Some(Duration::from_secs((reset - now_epoch).max(0) as u64 + 1))
 }
 
@@ -548,6 +568,17 @@ mod tests {
         let date = headers(&[("retry-after", "Tue, 14 Nov 2023 22:13:40 GMT")]);
         assert_eq!(rate_limit_wait(&date, now), Some(Duration::from_secs(20)));
         assert_eq!(rate_limit_wait(&headers(&[]), now), None);
+    }
+
+    #[test]
+    fn a_small_reset_is_seconds_to_wait_not_an_epoch() {
+        let now = 1_700_000_000;
+        let pd = headers(&[("ratelimit-reset", "12")]);
+        assert_eq!(rate_limit_wait(&pd, now), Some(Duration::from_secs(12)));
+        let zero = headers(&[("ratelimit-reset", "0")]);
+        assert_eq!(rate_limit_wait(&zero, now), Some(Duration::ZERO));
+        let epoch = headers(&[("ratelimit-reset", "1700000005")]);
+        assert_eq!(rate_limit_wait(&epoch, now), Some(Duration::from_secs(6)));
     }
 
     #[test]

@@ -8,13 +8,13 @@
 //! c1(0) ← c2(1) ← c3(3) ← c4(3.5) ←──────── c5(5.5, merge) ← c6(7) ← c7(9, bot)
 //!                      ↖ f1(5, MR !11) ─────↗
 //! deployments (status, created → job started/finished, updated_at):
-//!   201 c2 production success  2.0 → —/2.1         upd 2.1   (job started_at null)
-//!   202 c4 production success  4.0 → 4.02/4.1      upd 4.1
+//!   201 c2 production success  2.0 → —/2.1         upd 2.15  (job started_at null)
+//!   202 c4 production success  4.0 → 4.02/4.1      upd 4.15
 //!   203 c5 production failed   6.0 → 6.01/—        upd 6.05  (job finished_at null)
-//!   204 c6 production success  9.5 → 9.52/9.6      upd 9.6
-//!   205 c7 production running  9.7 → 9.72/—        upd 9.72  (later: success, 10.5)
-//!   207 c7 eu-live (tier production) success 9.8 → 9.82/9.85 upd 9.85
-//!   206 c7 staging (tier staging)    success 9.9 → 9.92/9.95 upd 9.95
+//!   204 c6 production success  9.5 → 9.52/9.6      upd 9.65
+//!   205 c7 production running  9.7 → 9.72/—        upd 9.72  (later: success 10.5, upd 10.55)
+//!   207 c7 eu-live (tier production) success 9.8 → 9.82/9.85 upd 9.9
+//!   206 c7 staging (tier staging)    success 9.9 → 9.92/9.95 upd 10.0
 //! MRs: !11 merged@5.5, merge commit c5 (head f1)         upd 9.1
 //!      !12 closed, head x1, no merge                     upd 9.0
 //!      !13 merged@9.2, squashed as c7 (head h1)          upd 9.25
@@ -38,11 +38,11 @@
 //!   closed, no merge_commit_sha (its head x1 must not be taken); !13 merged,
 //!   landed c7 (squash commit wins over head h1); !14 merged, landed c3 (its head).
 //! - Run 1: 6 + 5 + 5 + 4 = 20 new rows.
-//! - Watermarks: deployments 9.95 → next window updated_after = 9.45 (09:27:00Z);
+//! - Watermarks: deployments 10.0 → next window updated_after = 9.5 (09:30:00Z);
 //!   MRs 9.25 → 8.75 (08:45:00Z). Run 2 re-reads 204, 205, 207, 206 (2 pages) and
 //!   !12, !11, !13 (2 pages); 204 was compared already and is not compared again;
 //!   nothing is written. Run 3 uses the same window: 4 conditional requests, all 304.
-//! - Then 205 succeeds (job finished 10.5, updated 10.5) and !12 is retitled
+//! - Then 205 succeeds (job finished 10.5, updated 10.55) and !12 is retitled
 //!   (updated 10.6). Run 4: 205 ships compare(c6, c7) = {c7} (base 204, not 207 of
 //!   eu-live), with MR !13 (unchanged): 3 new (deployment 205, commit c7, its link),
 //!   1 updated (!12).
@@ -480,10 +480,10 @@ async fn gitlab_collect_is_exact_resilient_incremental_and_conditional() {
     assert_eq!(
         windows,
         [
-            ("deployments", Some("2025-03-01T09:27:00Z".into()), None),
+            ("deployments", Some("2025-03-01T09:30:00Z".into()), None),
             (
                 "deployments",
-                Some("2025-03-01T09:27:00Z".into()),
+                Some("2025-03-01T09:30:00Z".into()),
                 Some("2".into())
             ),
             ("merge_requests", Some("2025-03-01T08:45:00Z".into()), None),
@@ -541,7 +541,7 @@ async fn gitlab_collect_is_exact_resilient_incremental_and_conditional() {
             .find(|d| d.id == 205)
             .expect("205");
         d.status = "success";
-        d.updated = 10.5;
+        d.updated = 10.55;
         d.job_finished = Some(10.5);
         let m = world
             .merge_requests

@@ -156,21 +156,36 @@ impl World {
             hours,
             author,
         };
-        #[allow(clippy::too_many_arguments)]
-        let d =
-            |id, commit, environment, tier, status, created, updated, job_started, job_finished| {
-                FakeDeployment {
-                    id,
-                    commit,
-                    environment,
-                    tier,
-                    status,
-                    created,
-                    updated,
-                    job_started,
-                    job_finished,
-                }
-            };
+        let d = |id, commit, environment, status, (created, updated), (started, finished)| {
+            FakeDeployment {
+                id,
+                commit,
+                environment,
+                tier: None,
+                status,
+                created,
+                updated,
+                job_started: started,
+                job_finished: finished,
+            }
+        };
+        // (id, commit, environment, status, (created, updated), (job started, finished))
+        #[rustfmt::skip]
+        let deployments = vec![
+            d(201, "c2", "production", "success", (2.0, 2.15), (None, Some(2.1))),
+            d(202, "c4", "production", "success", (4.0, 4.15), (Some(4.02), Some(4.1))),
+            d(203, "c5", "production", "failed", (6.0, 6.05), (Some(6.01), None)),
+            d(204, "c6", "production", "success", (9.5, 9.65), (Some(9.52), Some(9.6))),
+            d(205, "c7", "production", "running", (9.7, 9.72), (Some(9.72), None)),
+            FakeDeployment {
+                tier: Some("staging"),
+                ..d(206, "c7", "staging", "success", (9.9, 10.0), (Some(9.92), Some(9.95)))
+            },
+            FakeDeployment {
+                tier: Some("production"),
+                ..d(207, "c7", "eu-live", "success", (9.8, 9.9), (Some(9.82), Some(9.85)))
+            },
+        ];
         World {
             project: "group/app",
             commits: vec![
@@ -183,85 +198,7 @@ impl World {
                 c("c6", &["c5"], 7.0, "Ada"),
                 c("c7", &["c6"], 9.0, "renovate[bot]"),
             ],
-            deployments: vec![
-                d(
-                    201,
-                    "c2",
-                    "production",
-                    None,
-                    "success",
-                    2.0,
-                    2.1,
-                    None,
-                    Some(2.1),
-                ),
-                d(
-                    202,
-                    "c4",
-                    "production",
-                    None,
-                    "success",
-                    4.0,
-                    4.1,
-                    Some(4.02),
-                    Some(4.1),
-                ),
-                d(
-                    203,
-                    "c5",
-                    "production",
-                    None,
-                    "failed",
-                    6.0,
-                    6.05,
-                    Some(6.01),
-                    None,
-                ),
-                d(
-                    204,
-                    "c6",
-                    "production",
-                    None,
-                    "success",
-                    9.5,
-                    9.6,
-                    Some(9.52),
-                    Some(9.6),
-                ),
-                d(
-                    205,
-                    "c7",
-                    "production",
-                    None,
-                    "running",
-                    9.7,
-                    9.72,
-                    Some(9.72),
-                    None,
-                ),
-                d(
-                    206,
-                    "c7",
-                    "staging",
-                    Some("staging"),
-                    "success",
-                    9.9,
-                    9.95,
-                    Some(9.92),
-                    Some(9.95),
-                ),
-                d(
-                    207,
-                    "c7",
-                    "eu-live",
-                    Some("production"),
-                    "success",
-                    9.8,
-                    9.85,
-                    Some(9.82),
-                    Some(9.85),
-                ),
-            ],
+            deployments,
             merge_requests: vec![
                 FakeMergeRequest {
                     iid: 11,
@@ -589,9 +526,11 @@ fn paged(base: &str, uri: &Uri, items: Vec<Json>, link: bool) -> Routed {
         ),
         (
             "x-prev-page",
-            (page > 1)
-                .then(|| (page - 1).to_string())
-                .unwrap_or_default(),
+            if page > 1 {
+                (page - 1).to_string()
+            } else {
+                String::new()
+            },
         ),
     ];
     if link {

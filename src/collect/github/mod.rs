@@ -308,7 +308,21 @@ async fn compare(
     )?);
     let mut commits = Vec::new();
     while let Some(url) = next {
-        let (page, link): (api::Comparison, _) = api.http.get_json(&url).await?;
+        let Some((page, link)) = api
+            .http
+            .get_json_page_if_found::<api::Comparison>(&url)
+            .await?
+        else {
+            // A base rewritten away by a force-push cannot be compared: the
+            // deployment ships nothing rather than stopping the source.
+            tracing::warn!(
+                repo,
+                base,
+                head,
+                "Compare not found; no shipped commits recorded for this deployment."
+            );
+            return Ok(Vec::new());
+        };
         run.progress.read("compare", page.commits.len());
         if page.status.as_deref() == Some("behind") {
             break;

@@ -126,6 +126,9 @@ pub struct Comparison {
     /// Commits in `to` and not in `from`, oldest first.
     #[serde(default)]
     pub commits: Vec<Commit>,
+    /// GitLab gave up computing the comparison: `commits` may be incomplete.
+    #[serde(default)]
+    pub compare_timeout: bool,
 }
 
 /// `GET /groups/:id/projects` item.

@@ -50,10 +50,18 @@ impl Api {
     }
 
     fn project_url(&self, project: &str, rest: &str, query: &[(&str, String)]) -> Result<Url> {
-        self.url(&format!("projects/{}/{rest}", project_segment(project)), query)
+        self.url(
+            &format!("projects/{}/{rest}", project_segment(project)),
+            query,
+        )
     }
 
-    async fn list_all<T: DeserializeOwned>(&self, first: Url, run: &SourceRun<'_>, what: &str) -> Result<Vec<T>> {
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        run: &SourceRun<'_>,
+        what: &str,
+    ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut next = Some(first);
         while let Some(url) = next {
@@ -70,7 +78,9 @@ impl Api {
 fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
     let source = run.source;
     let auth = match (source.token()?, &source.token_env) {
-        (Some(token), Some(var)) => Some(Auth::new(&source.name, var, "private-token", "", &token)?),
+        (Some(token), Some(var)) => {
+            Some(Auth::new(&source.name, var, "private-token", "", &token)?)
+        }
         _ => None,
     };
     let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
@@ -81,10 +91,11 @@ fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
 pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
     let http = client(run)?;
     let text = run.source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
-    let base = Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
-        key: format!("sources.{}.api_url", run.source.name),
-        reason: format!("`{text}` is not a URL: {e}"),
-    })?;
+    let base =
+        Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
+            key: format!("sources.{}.api_url", run.source.name),
+            reason: format!("`{text}` is not a URL: {e}"),
+        })?;
     let api = Api {
         base,
         http: http.clone(),
@@ -109,22 +120,38 @@ async fn projects(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
             ],
         )?;
         let listed: Vec<api::Project> = api.list_all(url, run, "projects").await?;
-        projects.extend(listed.into_iter().filter(|p| !p.archived).map(|p| p.path_with_namespace));
+        projects.extend(
+            listed
+                .into_iter()
+                .filter(|p| !p.archived)
+                .map(|p| p.path_with_namespace),
+        );
     }
     projects.sort();
     projects.dedup();
     Ok(projects)
 }
 
-fn window_query(run: &SourceRun<'_>, stream: &str, per_page: u32) -> Result<Vec<(&'static str, String)>> {
-    let since = run.state.since(stream, run.source.http.overlap_minutes, run.first_run_start()?);
+fn window_query(
+    run: &SourceRun<'_>,
+    stream: &str,
+    per_page: u32,
+) -> Result<Vec<(&'static str, String)>> {
+    let since = run.state.since(
+        stream,
+        run.source.http.overlap_minutes,
+        run.first_run_start()?,
+    );
     let mut query = vec![
         ("order_by", "updated_at".to_string()),
         ("sort", "asc".to_string()),
         ("per_page", per_page.to_string()),
     ];
     if let Some(s) = since {
-        query.push(("updated_after", s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        query.push((
+            "updated_after",
+            s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ));
     }
     Ok(query)
 }
@@ -180,7 +207,8 @@ fn commit(project: &str, c: &api::Commit) -> Commit {
 fn merge_request(run: &SourceRun<'_>, project: &str, m: &api::MergeRequest) -> PullRequest {
     let state = match m.state.as_deref() {
         Some("merged") => "merged",
-        Some("closed") | Some("locked") => "closed",
+        // `locked` is GitLab's "merge in progress": still open until it lands.
+        Some("closed") => "closed",
         _ => "open",
     };
     PullRequest {
@@ -195,7 +223,11 @@ fn merge_request(run: &SourceRun<'_>, project: &str, m: &api::MergeRequest) -> P
         state,
         created_at: m.created_at,
         merged_at: if state == "merged" { m.merged_at } else { None },
-        merge_commit_sha: if state == "merged" { m.landed_sha().map(str::to_string) } else { None },
+        merge_commit_sha: if state == "merged" {
+            m.landed_sha().map(str::to_string)
+        } else {
+            None
+        },
         commit_shas: Vec::new(),
         url: m.web_url.clone(),
     }
@@ -207,28 +239,65 @@ async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Resul
     let url = api.project_url(project, "deployments", &query)?;
     let listed: Vec<api::Deployment> = api.list_all(url, run, "deployments").await?;
     let newest: Option<DateTime<Utc>> = listed.iter().map(|d| d.updated_at).max();
-    let mut delivery = Delivery::default();
-    delivery.deployments = listed.iter().filter_map(|d| deployment(run, project, d)).collect();
+    let mut delivery = Delivery {
+        deployments: listed
+            .iter()
+            .filter_map(|d| deployment(run, project, d))
+            .collect(),
+        ..Delivery::default()
+    };
     for job in run.state.plan_compares(project, &delivery.deployments) {
         let url = api.project_url(
             project,
             "repository/compare",
             &[("from", job.base.clone()), ("to", job.head.clone())],
         )?;
-        let (cmp, _): (api::Comparison, _) = api.http.get_json(&url).await?;
+        let cmp: api::Comparison = match api.http.get_json_if_found(&url).await? {
+            Some(c) => c,
+            None => {
+                tracing::warn!(
+                    project,
+                    base = job.base,
+                    head = job.head,
+                    "Compare not found; no shipped commits recorded for this deployment."
+                );
+                api::Comparison {
+                    commits: Vec::new(),
+                    compare_timeout: false,
+                }
+            }
+        };
         run.progress.read("compare", cmp.commits.len());
+        if cmp.compare_timeout {
+            tracing::warn!(
+                project,
+                base = job.base,
+                head = job.head,
+                "GitLab timed out comparing; the shipped commits of this deployment may be incomplete."
+            );
+        }
         for c in &cmp.commits {
-            delivery.deployment_commits.push((job.deployment_id.clone(), c.id.clone()));
+            delivery
+                .deployment_commits
+                .push((job.deployment_id.clone(), c.id.clone()));
             delivery.commits.push(commit(project, c));
         }
-        let gitlab_id = job.deployment_id.rsplit(':').next().unwrap_or_default().to_string();
+        let gitlab_id = job
+            .deployment_id
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let url = api.project_url(
             project,
             &format!("deployments/{gitlab_id}/merge_requests"),
             &[("per_page", api.http.per_page().to_string())],
         )?;
-        let mrs: Vec<api::MergeRequest> = api.list_all(url, run, "deployment merge requests").await?;
-        delivery.pull_requests.extend(mrs.iter().map(|m| merge_request(run, project, m)));
+        let mrs: Vec<api::MergeRequest> =
+            api.list_all(url, run, "deployment merge requests").await?;
+        delivery
+            .pull_requests
+            .extend(mrs.iter().map(|m| merge_request(run, project, m)));
     }
     run.state.advance(&stream, newest);
     run.commit(delivery).await
@@ -243,7 +312,10 @@ async fn merge_requests(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Re
     let listed: Vec<api::MergeRequest> = api.list_all(url, run, "merge requests").await?;
     let newest = listed.iter().filter_map(|m| m.updated_at).max();
     let delivery = Delivery {
-        pull_requests: listed.iter().map(|m| merge_request(run, project, m)).collect(),
+        pull_requests: listed
+            .iter()
+            .map(|m| merge_request(run, project, m))
+            .collect(),
         ..Delivery::default()
     };
     run.state.advance(&stream, newest);
