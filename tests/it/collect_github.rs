@@ -26,110 +26,43 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::fake_github::{FakeGithub, Fault, World, at, sha};
+use crate::collector_runs::{self, Run, lake_files, open_lake, strings, walk, write_config};
+use crate::fake_github::{self, World, at, sha};
+use crate::fake_server::Fault;
 use crate::support::{metrics, query};
 
 const TOKEN: &str = "ghp_TESTtokenVALUE0123456789abcdefXYZ";
 const TOKEN_ENV: &str = "NORTHSTAR_TEST_GH_TOKEN";
 
 fn config(dir: &Path, api_url: &str, extra: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[lake]
-path = "{lake}"
-
-[[sources]]
-kind = "github"
-name = "gh"
-api_url = "{api_url}"
-token_env = "{TOKEN_ENV}"
-repos = ["octocat/example"]
-{extra}
-[sources.http]
-timeout_secs = 1.0
-backoff_secs = 0.05
-max_retries = 4
-per_page = 2
-concurrency = 2
-"#,
-        lake = dir.join("lake").display()
+    let source = format!(
+        "[[sources]]\nkind = \"github\"\nname = \"gh\"\napi_url = \"{api_url}\"\ntoken_env = \"{TOKEN_ENV}\"\nrepos = [\"octocat/example\"]\n{extra}"
     );
-    let path = dir.join("northstar.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+    write_config(dir, &source)
 }
 
 async fn collect(config: &Path, token: &str, extra_args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_northstar"))
-        .arg("--config")
-        .arg(config)
-        .args(extra_args)
-        .arg("collect")
-        .env(TOKEN_ENV, token)
-        .env_remove("NORTHSTAR_LAKE")
-        .output()
-        .await
-        .expect("run northstar");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    collector_runs::collect(config, &[(TOKEN_ENV, token)], extra_args).await
 }
 
 fn id(n: i64) -> String {
     format!("gh:octocat/example:{n}")
 }
 
-/// Every file under the lake's table folders (not `_state`), with its size.
-fn lake_files(lake: &Path) -> BTreeSet<(String, u64)> {
-    let mut files = BTreeSet::new();
-    for table in std::fs::read_dir(lake).expect("lake dir").flatten() {
-        let name = table.file_name().to_string_lossy().into_owned();
-        if name.starts_with('_') || !table.path().is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(table.path())
-            .expect("table dir")
-            .flatten()
-        {
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            files.insert((format!("{name}/{}", f.file_name().to_string_lossy()), size));
-        }
-    }
-    files
-}
-
-fn open_lake(dir: &Path) -> northstar::lake::Lake {
-    northstar::lake::Lake::open_local(&dir.join("lake")).expect("lake")
-}
-
-fn strings(rows: &[serde_json::Map<String, Json>], column: &str) -> Vec<String> {
-    rows.iter()
-        .map(|r| r[column].as_str().unwrap_or("null").to_string())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn github_collect_is_exact_resilient_incremental_and_conditional() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url, "");
     fake.shared
-        .fault("deployments?per_page=2&page=2", Fault::RateLimit);
+        .fault("deployments?per_page=2&page=2", fake_github::rate_limit());
     fake.shared
-        .fault("/deployments/103/statuses", Fault::BadGateway);
+        .fault("/deployments/103/statuses", Fault::bad_gateway());
     fake.shared
         .fault("/compare/", Fault::Slow(Duration::from_secs(3)));
     fake.shared.fault("/pulls?", Fault::Truncate);
     fake.shared
-        .fault("/pulls/11/commits", Fault::PrimaryRateLimit);
+        .fault("/pulls/11/commits", fake_github::primary_rate_limit());
 
     // Run 1: everything, through every fault.
     let first = collect(&cfg, TOKEN, &[]).await;
@@ -347,7 +280,7 @@ async fn github_collect_is_exact_resilient_incremental_and_conditional() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_token_is_one_clear_line_and_never_printed() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url, "");
     let wrong = "ghp_WRONGtokenSECRET987654321";
@@ -386,9 +319,9 @@ async fn a_rejected_token_is_one_clear_line_and_never_printed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_token_appears_nowhere_in_logs_errors_or_the_lake() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     fake.shared
-        .fault("/deployments/104/statuses", Fault::BadGateway);
+        .fault("/deployments/104/statuses", Fault::bad_gateway());
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url, "");
     let run = collect(&cfg, TOKEN, &["-vv"]).await;
@@ -412,19 +345,6 @@ async fn the_token_appears_nowhere_in_logs_errors_or_the_lake() {
     );
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 /// The lake's logical content: every table's rows without ingestion times.
 async fn snapshot(lake: &northstar::lake::Lake) -> Vec<String> {
     let mut rows = Vec::new();
@@ -445,7 +365,7 @@ async fn snapshot(lake: &northstar::lake::Lake) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_anywhere_and_resumed_gives_the_same_lake() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     let reference_dir = tempfile::tempdir().expect("tmp");
     let cfg = config(reference_dir.path(), &fake.url, "");
     let run = collect(&cfg, TOKEN, &[]).await;
@@ -509,7 +429,7 @@ fn shas(names: &[&str]) -> BTreeSet<String> {
 /// {f1, c5, c6}, v1.0.0 is first and ships nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn releases_mode_turns_published_releases_into_deployments() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url, "mode = \"releases\"\n");
     let run = collect(&cfg, TOKEN, &[]).await;
@@ -557,7 +477,7 @@ async fn releases_mode_turns_published_releases_into_deployments() {
 /// all of them went through the platform.
 #[tokio::test(flavor = "multi_thread")]
 async fn workflow_runs_mode_follows_deploy_runs_and_repolls_running_ones() {
-    let fake = FakeGithub::start(TOKEN, World::scenario()).await;
+    let fake = fake_github::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let extra = "mode = \"workflow_runs\"\nworkflows = [\"deploy.yml\"]\n[sources.rules]\nplatform_workflows = [\".github/workflows/deploy.yml*\"]\n";
     let cfg = config(dir.path(), &fake.url, extra);

@@ -47,13 +47,14 @@
 //!   eu-live), with MR !13 (unchanged): 3 new (deployment 205, commit c7, its link),
 //!   1 updated (!12).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::fake_gitlab::{FakeGitlab, Fault, Logged, World, gap, sha, time};
+use crate::collector_runs::{self, Run, lake_files, open_lake, strings, times, write_config};
+use crate::fake_gitlab::{self, World, sha, time};
+use crate::fake_server::{Fault, Logged, gap};
 use crate::support::query;
 
 const TOKEN: &str = "glpat-TESTtokenVALUE0123456789abc";
@@ -61,95 +62,18 @@ const TOKEN_ENV: &str = "NORTHSTAR_TEST_GL_TOKEN";
 const PREFIX: &str = "/api/v4/projects/group%2Fapp/";
 
 fn config(dir: &Path, url: &str) -> PathBuf {
-    let text = format!(
-        r#"
-[lake]
-path = "{lake}"
-
-[[sources]]
-kind = "gitlab"
-name = "gl"
-api_url = "{url}/api/v4"
-token_env = "{TOKEN_ENV}"
-projects = ["group/app"]
-
-[sources.http]
-timeout_secs = 1.0
-backoff_secs = 0.05
-max_retries = 4
-per_page = 2
-concurrency = 2
-"#,
-        lake = dir.join("lake").display()
+    let source = format!(
+        "[[sources]]\nkind = \"gitlab\"\nname = \"gl\"\napi_url = \"{url}/api/v4\"\ntoken_env = \"{TOKEN_ENV}\"\nprojects = [\"group/app\"]\n"
     );
-    let path = dir.join("northstar.toml");
-    std::fs::write(&path, text).expect("write config");
-    path
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+    write_config(dir, &source)
 }
 
 async fn collect(config: &Path, token: &str, extra_args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_northstar"))
-        .arg("--config")
-        .arg(config)
-        .args(extra_args)
-        .arg("collect")
-        .env(TOKEN_ENV, token)
-        .env_remove("NORTHSTAR_LAKE")
-        .output()
-        .await
-        .expect("run northstar");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    collector_runs::collect(config, &[(TOKEN_ENV, token)], extra_args).await
 }
 
 fn id(n: i64) -> String {
     format!("gl:group/app:{n}")
-}
-
-/// Every file under the lake's table folders (not `_state`), with its size.
-fn lake_files(lake: &Path) -> BTreeSet<(String, u64)> {
-    let mut files = BTreeSet::new();
-    for table in std::fs::read_dir(lake).expect("lake dir").flatten() {
-        let name = table.file_name().to_string_lossy().into_owned();
-        if name.starts_with('_') || !table.path().is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(table.path())
-            .expect("table dir")
-            .flatten()
-        {
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            files.insert((format!("{name}/{}", f.file_name().to_string_lossy()), size));
-        }
-    }
-    files
-}
-
-fn open_lake(dir: &Path) -> northstar::lake::Lake {
-    northstar::lake::Lake::open_local(&dir.join("lake")).expect("lake")
-}
-
-fn strings(rows: &[serde_json::Map<String, Json>], column: &str) -> Vec<String> {
-    rows.iter()
-        .map(|r| r[column].as_str().unwrap_or("null").to_string())
-        .collect()
-}
-
-/// A timestamp column as `YYYY-MM-DD HH:MM:SS` (or `null`).
-fn times(rows: &[serde_json::Map<String, Json>], column: &str) -> Vec<String> {
-    strings(rows, column)
-        .iter()
-        .map(|t| t.replace('T', " ").trim_end_matches('Z').to_string())
-        .collect()
 }
 
 /// [`time`] as [`times`] shows it.
@@ -206,13 +130,16 @@ async fn links(lake: &northstar::lake::Lake) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gitlab_collect_is_exact_resilient_incremental_and_conditional() {
-    let fake = FakeGitlab::start(TOKEN, World::scenario()).await;
+    let fake = fake_gitlab::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url);
     // Page 2 of deployments as the `Link` header names it (page first).
+    fake.shared.fault(
+        "/deployments?page=2&order_by=updated_at",
+        fake_gitlab::rate_limit(),
+    );
     fake.shared
-        .fault("/deployments?page=2&order_by=updated_at", Fault::RateLimit);
-    fake.shared.fault("/repository/compare?", Fault::BadGateway);
+        .fault("/repository/compare?", Fault::bad_gateway());
     fake.shared
         .fault("/merge_requests?order_by=updated_at", Fault::Truncate);
 
@@ -606,7 +533,7 @@ async fn gitlab_collect_is_exact_resilient_incremental_and_conditional() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_gitlab_token_is_one_clear_line_and_never_printed() {
-    let fake = FakeGitlab::start(TOKEN, World::scenario()).await;
+    let fake = fake_gitlab::start(TOKEN, World::scenario()).await;
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), &fake.url);
     let wrong = "glpat-WRONGtokenSECRET987654321";

@@ -6,17 +6,11 @@
 //! request until the client is killed.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::Response;
+use axum::http::Uri;
 use serde_json::{Value as Json, json};
 
+use crate::fake_server::{Fake, Fault, Routed, Vendor, query_param, query_without_page};
 use crate::support::fixture;
 
 /// Base time of the scenario: 2025-03-01T00:00:00Z.
@@ -35,34 +29,6 @@ pub fn at(hours: f64) -> String {
 pub fn sha(name: &str) -> String {
     let digest = northstar::lake::short_sha256(name.as_bytes(), 20);
     digest[..40].to_string()
-}
-
-/// A fault to inject into the next request whose path and query contain `needle`.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// 429 with `Retry-After: 1`.
-    RateLimit,
-    /// 403 with `x-ratelimit-remaining: 0` and a reset one second ahead.
-    PrimaryRateLimit,
-    /// 502 Bad Gateway.
-    BadGateway,
-    /// Answer after this long.
-    Slow(Duration),
-    /// Send half the body, then break the connection.
-    Truncate,
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    /// Path and query.
-    pub target: String,
-    /// Whether it carried `If-None-Match`.
-    pub conditional: bool,
-    /// The status answered.
-    pub status: u16,
-    /// Whether the user agent named northstar.
-    pub user_agent_ok: bool,
 }
 
 /// A commit of the scenario's graph.
@@ -320,77 +286,55 @@ fn run(
     }
 }
 
-/// Server state shared with the test.
-pub struct Shared {
-    pub token: String,
-    pub world: Mutex<World>,
-    pub faults: Mutex<Vec<(String, Fault)>>,
-    pub log: Mutex<Vec<Logged>>,
-    /// Hold the request with this 1-based number until the test ends.
-    pub stall_at: Mutex<Option<usize>>,
-    pub base: Mutex<String>,
+/// A running fake GitHub.
+pub type FakeGithub = Fake<World>;
+
+/// Starts a fake GitHub serving `world`, accepting `Authorization: Bearer <token>`.
+pub async fn start(token: &str, world: World) -> FakeGithub {
+    let vendor = Vendor {
+        authorized: |headers, token| {
+            headers.get("authorization").and_then(|v| v.to_str().ok())
+                == Some(format!("Bearer {token}").as_str())
+        },
+        unauthorized: json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+        not_found: json!({"message": "Not Found"}),
+        route: |world, base, uri| {
+            route(world, base, uri).map(|(body, link)| match link {
+                Some(link) => Routed::ok(body).with("link", link),
+                None => Routed::ok(body),
+            })
+        },
+        ok_headers: &[("x-ratelimit-remaining", "4999")],
+    };
+    Fake::start(token, world, vendor).await
 }
 
-impl Shared {
-    /// Requests seen so far.
-    pub fn log(&self) -> Vec<Logged> {
-        self.log.lock().expect("log").clone()
-    }
-
-    /// Adds a one-shot fault.
-    pub fn fault(&self, needle: &str, fault: Fault) {
-        self.faults
-            .lock()
-            .expect("faults")
-            .push((needle.to_string(), fault));
-    }
+/// GitHub's secondary rate limit: 429 with `Retry-After: 1`.
+pub fn rate_limit() -> Fault {
+    Fault::answer(
+        429,
+        &[("retry-after", "1")],
+        r#"{"message":"You have exceeded a secondary rate limit."}"#,
+    )
 }
 
-/// A running fake.
-pub struct FakeGithub {
-    pub shared: Arc<Shared>,
-    pub url: String,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeGithub {
-    /// Starts the server on an ephemeral loopback port.
-    pub async fn start(token: &str, world: World) -> FakeGithub {
-        let shared = Arc::new(Shared {
-            token: token.to_string(),
-            world: Mutex::new(world),
-            faults: Mutex::new(Vec::new()),
-            log: Mutex::new(Vec::new()),
-            stall_at: Mutex::new(None),
-            base: Mutex::new(String::new()),
-        });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let url = format!("http://{addr}");
-        *shared.base.lock().expect("base") = url.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeGithub {
-            shared,
-            url,
-            _task: task,
-        }
-    }
+/// GitHub's primary rate limit: 403, `x-ratelimit-remaining: 0`, reset 1 s ahead.
+pub fn primary_rate_limit() -> Fault {
+    Fault::Answer(std::sync::Arc::new(|| {
+        let reset = chrono::Utc::now().timestamp() + 1;
+        axum::response::Response::builder()
+            .status(403)
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset", reset.to_string())
+            .body(axum::body::Body::from(
+                r#"{"message":"API rate limit exceeded"}"#,
+            ))
+            .expect("response")
+    }))
 }
 
 fn template(file: &str) -> Json {
-    let text = std::fs::read_to_string(fixture(&format!("github/{file}"))).expect("fixture");
-    let value: Json = serde_json::from_str(&text).expect("fixture json");
-    match value {
-        Json::Array(mut items) => items.remove(0),
-        other => other,
-    }
+    crate::fake_server::template(&format!("github/{file}"))
 }
 
 fn commit_json(world: &World, c: &FakeCommit) -> Json {
@@ -503,14 +447,6 @@ fn run_json(r: &FakeRun) -> Json {
     t
 }
 
-fn query_param(uri: &Uri, name: &str) -> Option<String> {
-    uri.query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    })
-}
-
 /// A page of `items` per the request's `per_page`/`page`, and the `Link` header.
 fn paged(base: &str, uri: &Uri, items: Vec<Json>) -> (Vec<Json>, Option<String>) {
     let per_page: usize = query_param(uri, "per_page")
@@ -522,15 +458,7 @@ fn paged(base: &str, uri: &Uri, items: Vec<Json>) -> (Vec<Json>, Option<String>)
     let start = (page - 1) * per_page;
     let slice: Vec<Json> = items.iter().skip(start).take(per_page).cloned().collect();
     let link = (start + per_page < items.len()).then(|| {
-        let pairs: Vec<(String, String)> = uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .filter(|(k, _)| k != "page")
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let pairs = query_without_page(uri);
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query
             .extend_pairs(pairs)
@@ -629,143 +557,4 @@ fn route(world: &World, base: &str, uri: &Uri) -> Option<(Json, Option<String>)>
         }
         _ => None,
     }
-}
-
-fn json_response(status: StatusCode, body: &Json) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("response")
-}
-
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let target = uri
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let conditional = headers.contains_key("if-none-match");
-    let user_agent_ok = headers
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("northstar/"));
-    let number = {
-        let mut log = shared.log.lock().expect("log");
-        log.push(Logged {
-            target: target.clone(),
-            conditional,
-            status: 0,
-            user_agent_ok,
-        });
-        log.len()
-    };
-    let response = answer(&shared, &method, &uri, &headers, &target, number).await;
-    if let Some(entry) = shared.log.lock().expect("log").get_mut(number - 1) {
-        entry.status = response.status().as_u16();
-    }
-    response
-}
-
-async fn answer(
-    shared: &Shared,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    target: &str,
-    number: usize,
-) -> Response {
-    if *shared.stall_at.lock().expect("stall") == Some(number) {
-        tokio::time::sleep(Duration::from_secs(600)).await;
-    }
-    let expected = format!("Bearer {}", shared.token);
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return json_response(
-            StatusCode::UNAUTHORIZED,
-            &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
-        );
-    }
-    if method != Method::GET {
-        return json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &json!({"message": "Not Found"}),
-        );
-    }
-    let fault = {
-        let mut faults = shared.faults.lock().expect("faults");
-        faults
-            .iter()
-            .position(|(needle, _)| target.contains(needle.as_str()))
-            .map(|i| faults.remove(i).1)
-    };
-    let base = shared.base.lock().expect("base").clone();
-    let routed = {
-        let world = shared.world.lock().expect("world");
-        route(&world, &base, uri)
-    };
-    let Some((body, link)) = routed else {
-        return json_response(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}));
-    };
-    let text = body.to_string();
-    let etag = format!("\"{}\"", northstar::lake::short_sha256(text.as_bytes(), 16));
-    match fault {
-        Some(Fault::RateLimit) => {
-            return Response::builder()
-                .status(StatusCode::TOO_MANY_REQUESTS)
-                .header("retry-after", "1")
-                .body(Body::from(
-                    r#"{"message":"You have exceeded a secondary rate limit."}"#,
-                ))
-                .expect("response");
-        }
-        Some(Fault::PrimaryRateLimit) => {
-            let reset = chrono::Utc::now().timestamp() + 1;
-            return Response::builder()
-                .status(StatusCode::FORBIDDEN)
-                .header("x-ratelimit-remaining", "0")
-                .header("x-ratelimit-reset", reset.to_string())
-                .body(Body::from(r#"{"message":"API rate limit exceeded"}"#))
-                .expect("response");
-        }
-        Some(Fault::BadGateway) => {
-            return Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .body(Body::from("<html>502 Bad Gateway</html>"))
-                .expect("response");
-        }
-        Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
-        Some(Fault::Truncate) => {
-            let half = text.as_bytes()[..text.len() / 2].to_vec();
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::other("connection reset by fake")),
-            ];
-            return Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/json")
-                .body(Body::from_stream(futures::stream::iter(chunks)))
-                .expect("response");
-        }
-        None => {}
-    }
-    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return Response::builder()
-            .status(StatusCode::NOT_MODIFIED)
-            .header("etag", &etag)
-            .body(Body::empty())
-            .expect("response");
-    }
-    let mut builder = Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .header("etag", &etag)
-        .header("x-ratelimit-remaining", "4999");
-    if let Some(link) = link {
-        builder = builder.header("link", link);
-    }
-    builder.body(Body::from(text)).expect("response")
 }

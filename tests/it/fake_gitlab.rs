@@ -11,19 +11,12 @@
 //!   `repository/compare?from=&to=` (one object, not paged).
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::Response;
+use axum::http::{StatusCode, Uri};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Value as Json, json};
 
-use crate::support::fixture;
+use crate::fake_server::{Fake, Fault, Routed, Vendor, query_param, query_without_page};
 
 /// Base time of the scenario: 2025-03-01T00:00:00Z.
 pub const T0: i64 = 1_740_787_200;
@@ -53,31 +46,6 @@ pub fn local(hours: f64) -> String {
 pub fn sha(name: &str) -> String {
     let digest = northstar::lake::short_sha256(format!("gitlab:{name}").as_bytes(), 20);
     digest[..40].to_string()
-}
-
-/// A fault to inject into the next request whose path and query contain `needle`.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// 429 with `RateLimit-Reset` one second ahead (epoch seconds) and no
-    /// `Retry-After`, as GitLab sometimes answers.
-    RateLimit,
-    /// 502 Bad Gateway.
-    BadGateway,
-    /// Send half the body, then break the connection.
-    Truncate,
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    /// Path and query, exactly as sent (the project path stays encoded).
-    pub target: String,
-    /// Whether it carried `If-None-Match`.
-    pub conditional: bool,
-    /// The status answered.
-    pub status: u16,
-    /// When it arrived.
-    pub at: Instant,
 }
 
 /// A commit of the scenario's graph.
@@ -309,75 +277,42 @@ impl World {
     }
 }
 
-/// Server state shared with the test.
-pub struct Shared {
-    pub token: String,
-    pub world: Mutex<World>,
-    pub faults: Mutex<Vec<(String, Fault)>>,
-    pub log: Mutex<Vec<Logged>>,
-    pub base: Mutex<String>,
+/// A running fake GitLab; the API is under `{url}/api/v4`.
+pub type FakeGitlab = Fake<World>;
+
+/// Starts a fake GitLab serving `world`, accepting `PRIVATE-TOKEN: <token>`.
+pub async fn start(token: &str, world: World) -> FakeGitlab {
+    let vendor = Vendor {
+        authorized: |headers, token| {
+            headers.get("private-token").and_then(|v| v.to_str().ok()) == Some(token)
+        },
+        unauthorized: json!({"message": "401 Unauthorized"}),
+        not_found: json!({"error": "404 Not Found"}),
+        route,
+        ok_headers: &[("ratelimit-remaining", "599")],
+    };
+    Fake::start(token, world, vendor).await
 }
 
-impl Shared {
-    /// Requests seen so far.
-    pub fn log(&self) -> Vec<Logged> {
-        self.log.lock().expect("log").clone()
-    }
-
-    /// Adds a one-shot fault.
-    pub fn fault(&self, needle: &str, fault: Fault) {
-        self.faults
-            .lock()
-            .expect("faults")
-            .push((needle.to_string(), fault));
-    }
-}
-
-/// A running fake.
-pub struct FakeGitlab {
-    pub shared: Arc<Shared>,
-    /// `http://127.0.0.1:PORT`; the API is under `/api/v4`.
-    pub url: String,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeGitlab {
-    /// Starts the server on an ephemeral loopback port.
-    pub async fn start(token: &str, world: World) -> FakeGitlab {
-        let shared = Arc::new(Shared {
-            token: token.to_string(),
-            world: Mutex::new(world),
-            faults: Mutex::new(Vec::new()),
-            log: Mutex::new(Vec::new()),
-            base: Mutex::new(String::new()),
-        });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("addr");
-        let url = format!("http://{addr}");
-        *shared.base.lock().expect("base") = url.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        FakeGitlab {
-            shared,
-            url,
-            _task: task,
-        }
-    }
+/// 429 with `RateLimit-Reset` one second ahead (epoch seconds) and no
+/// `Retry-After`, as GitLab sometimes answers.
+pub fn rate_limit() -> Fault {
+    Fault::Answer(std::sync::Arc::new(|| {
+        let reset = chrono::Utc::now().timestamp() + 1;
+        axum::response::Response::builder()
+            .status(429)
+            .header("content-type", "text/plain")
+            .header("ratelimit-limit", "600")
+            .header("ratelimit-observed", "601")
+            .header("ratelimit-remaining", "0")
+            .header("ratelimit-reset", reset.to_string())
+            .body(axum::body::Body::from("Retry later\n"))
+            .expect("response")
+    }))
 }
 
 fn template(file: &str) -> Json {
-    let text = std::fs::read_to_string(fixture(&format!("gitlab/{file}"))).expect("fixture");
-    let value: Json = serde_json::from_str(&text).expect("fixture json");
-    match value {
-        Json::Array(mut items) => items.remove(0),
-        other => other,
-    }
+    crate::fake_server::template(&format!("gitlab/{file}"))
 }
 
 fn web(world: &World, rest: &str) -> String {
@@ -464,37 +399,8 @@ fn merge_request_json(world: &World, m: &FakeMergeRequest) -> Json {
     t
 }
 
-fn query_param(uri: &Uri, name: &str) -> Option<String> {
-    uri.query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    })
-}
-
-/// An answer: status, body, and extra headers.
-struct Routed {
-    status: StatusCode,
-    body: Json,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl Routed {
-    fn ok(body: Json) -> Routed {
-        Routed {
-            status: StatusCode::OK,
-            body,
-            headers: Vec::new(),
-        }
-    }
-
-    fn error(status: StatusCode, message: &str) -> Routed {
-        Routed {
-            status,
-            body: json!({ "message": message }),
-            headers: Vec::new(),
-        }
-    }
+fn error(status: StatusCode, message: &str) -> Routed {
+    Routed::error(status, json!({ "message": message }))
 }
 
 /// A page of `items` per `per_page`/`page`, with GitLab's `x-*` headers and, when
@@ -536,15 +442,7 @@ fn paged(base: &str, uri: &Uri, items: Vec<Json>, link: bool) -> Routed {
     if link {
         headers.push(("x-total", total.to_string()));
         headers.push(("x-total-pages", pages.to_string()));
-        let others: Vec<(String, String)> = uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .filter(|(k, _)| k != "page")
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let others = query_without_page(uri);
         let page_url = |n: usize| {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
             q.append_pair("page", &n.to_string());
@@ -576,7 +474,7 @@ fn window(uri: &Uri) -> Result<Option<DateTime<Utc>>, Routed> {
         return Ok(None);
     };
     if query_param(uri, "order_by").as_deref() != Some("updated_at") {
-        return Err(Routed::error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "400 Bad request - updated_at filter requires updated_at sort",
         ));
@@ -584,7 +482,7 @@ fn window(uri: &Uri) -> Result<Option<DateTime<Utc>>, Routed> {
     DateTime::parse_from_rfc3339(&after)
         .map(|t| Some(t.with_timezone(&Utc)))
         .map_err(|_| {
-            Routed::error(
+            error(
                 StatusCode::BAD_REQUEST,
                 "400 Bad request - updated_after is invalid",
             )
@@ -602,10 +500,7 @@ fn route(world: &World, base: &str, uri: &Uri) -> Option<Routed> {
     // The project path must arrive as one encoded segment: `group%2Fapp`.
     let encoded = world.project.replace('/', "%2F");
     if !(project == encoded || project == encoded.replace("%2F", "%2f")) {
-        return Some(Routed::error(
-            StatusCode::NOT_FOUND,
-            "404 Project Not Found",
-        ));
+        return Some(error(StatusCode::NOT_FOUND, "404 Project Not Found"));
     }
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
@@ -674,140 +569,4 @@ fn route(world: &World, base: &str, uri: &Uri) -> Option<Routed> {
         }
         _ => None,
     }
-}
-
-fn json_response(status: StatusCode, body: &Json) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("response")
-}
-
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let target = uri
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let number = {
-        let mut log = shared.log.lock().expect("log");
-        log.push(Logged {
-            target: target.clone(),
-            conditional: headers.contains_key("if-none-match"),
-            status: 0,
-            at: Instant::now(),
-        });
-        log.len()
-    };
-    let response = answer(&shared, &method, &uri, &headers, &target);
-    if let Some(entry) = shared.log.lock().expect("log").get_mut(number - 1) {
-        entry.status = response.status().as_u16();
-    }
-    response
-}
-
-fn answer(
-    shared: &Shared,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    target: &str,
-) -> Response {
-    if headers.get("private-token").and_then(|v| v.to_str().ok()) != Some(shared.token.as_str()) {
-        return json_response(
-            StatusCode::UNAUTHORIZED,
-            &json!({"message": "401 Unauthorized"}),
-        );
-    }
-    if method != Method::GET {
-        return json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &json!({"error": "405 Method Not Allowed"}),
-        );
-    }
-    let fault = {
-        let mut faults = shared.faults.lock().expect("faults");
-        faults
-            .iter()
-            .position(|(needle, _)| target.contains(needle.as_str()))
-            .map(|i| faults.remove(i).1)
-    };
-    let base = shared.base.lock().expect("base").clone();
-    let routed = {
-        let world = shared.world.lock().expect("world");
-        route(&world, &base, uri)
-    };
-    let Some(routed) = routed else {
-        return json_response(StatusCode::NOT_FOUND, &json!({"error": "404 Not Found"}));
-    };
-    if routed.status != StatusCode::OK {
-        return json_response(routed.status, &routed.body);
-    }
-    let text = routed.body.to_string();
-    let etag = format!(
-        "W/\"{}\"",
-        northstar::lake::short_sha256(text.as_bytes(), 16)
-    );
-    match fault {
-        Some(Fault::RateLimit) => {
-            let reset = chrono::Utc::now().timestamp() + 1;
-            return Response::builder()
-                .status(StatusCode::TOO_MANY_REQUESTS)
-                .header("content-type", "text/plain")
-                .header("ratelimit-limit", "600")
-                .header("ratelimit-observed", "601")
-                .header("ratelimit-remaining", "0")
-                .header("ratelimit-reset", reset.to_string())
-                .body(Body::from("Retry later\n"))
-                .expect("response");
-        }
-        Some(Fault::BadGateway) => {
-            return Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .header("content-type", "text/html")
-                .body(Body::from("<html>502 Bad Gateway</html>"))
-                .expect("response");
-        }
-        Some(Fault::Truncate) => {
-            let half = text.as_bytes()[..text.len() / 2].to_vec();
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::other("connection reset by fake")),
-            ];
-            return Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/json")
-                .body(Body::from_stream(futures::stream::iter(chunks)))
-                .expect("response");
-        }
-        None => {}
-    }
-    if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        // Like the GitHub fake: a 304 carries no paging headers; the client must
-        // take the next page from its cached copy.
-        return Response::builder()
-            .status(StatusCode::NOT_MODIFIED)
-            .header("etag", &etag)
-            .body(Body::empty())
-            .expect("response");
-    }
-    let mut builder = Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json")
-        .header("etag", &etag)
-        .header("ratelimit-remaining", "599");
-    for (name, value) in routed.headers {
-        builder = builder.header(name, value);
-    }
-    builder.body(Body::from(text)).expect("response")
-}
-
-/// How long before `later` the request `earlier` arrived.
-pub fn gap(earlier: &Logged, later: &Logged) -> Duration {
-    later.at.duration_since(earlier.at)
 }
