@@ -17,6 +17,7 @@ pub mod http;
 pub mod jira;
 pub mod pagerduty;
 pub mod progress;
+pub mod rest;
 pub mod rules;
 pub mod service_desk;
 pub mod servicenow;

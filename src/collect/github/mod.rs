@@ -17,15 +17,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde::de::DeserializeOwned;
-use url::Url;
 
 use super::SourceRun;
 use super::delivery::Delivery;
-use super::etag_cache::EtagCache;
-use super::http::{Auth, HttpClient};
-use super::state::SourceState;
-use crate::config::{DeliveryMode, SourceConfig};
+use super::http::HttpClient;
+use super::rest::{self, RestApi};
+use crate::config::DeliveryMode;
 use crate::error::{Error, Result};
 use map::Mapper;
 
@@ -35,104 +32,11 @@ pub const DEFAULT_API_URL: &str = "https://api.github.com";
 /// GitHub's documented cap on commits of one pull request's commit list.
 const PR_COMMITS_CAP: usize = 250;
 
-/// A source's API root and client.
-#[derive(Debug, Clone)]
-pub struct Api {
-    base: Url,
-    http: HttpClient,
-    source: String,
-}
-
-impl Api {
-    fn new(source: &SourceConfig, http: HttpClient) -> Result<Api> {
-        let text = source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
-        let base =
-            Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
-                key: format!("sources.{}.api_url", source.name),
-                reason: format!("`{text}` is not a URL: {e}"),
-            })?;
-        Ok(Api {
-            base,
-            http,
-            source: source.name.clone(),
-        })
-    }
-
-    /// `base/path?query`; path segments are taken as given (repo names contain `/`).
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| Error::collector(&self.source, format!("bad API path {path}: {e}")))?;
-        if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        Ok(url)
-    }
-
-    fn per_page(&self) -> (&'static str, String) {
-        ("per_page", self.http.per_page().to_string())
-    }
-
-    /// Reads pages of a list until the last page, or until `older(item)` holds for
-    /// an item (the list is newest first): that item and the rest are dropped.
-    async fn list_until<T: DeserializeOwned>(
-        &self,
-        first: Url,
-        run: &SourceRun<'_>,
-        what: &str,
-        older: impl Fn(&T) -> bool,
-    ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        while let Some(url) = next {
-            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
-            run.progress.read(what, page.len());
-            let mut reached_older = false;
-            for item in page {
-                if older(&item) {
-                    reached_older = true;
-                    break;
-                }
-                items.push(item);
-            }
-            next = if reached_older { None } else { link };
-        }
-        Ok(items)
-    }
-
-    /// Every page of a list.
-    async fn list_all<T: DeserializeOwned>(
-        &self,
-        first: Url,
-        run: &SourceRun<'_>,
-        what: &str,
-    ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        while let Some(url) = next {
-            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
-            run.progress.read(what, page.len());
-            items.extend(page);
-            next = link;
-        }
-        Ok(items)
-    }
-}
+/// The GitHub API root of a source.
+pub type Api = RestApi;
 
 fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
-    let source = run.source;
-    let auth = match (source.token()?, &source.token_env) {
-        (Some(token), Some(var)) => Some(Auth::new(
-            &source.name,
-            var,
-            "authorization",
-            "Bearer ",
-            &token,
-        )?),
-        _ => None,
-    };
+    let auth = rest::token_auth(run.source, "authorization", "Bearer ")?;
     let mut headers = HeaderMap::new();
     headers.insert(
         reqwest::header::ACCEPT,
@@ -142,14 +46,13 @@ fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
         "x-github-api-version",
         HeaderValue::from_static("2022-11-28"),
     );
-    let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
-    HttpClient::new(&source.name, &source.http, auth, headers, cache)
+    rest::client(run, auth, headers)
 }
 
 /// Collects every configured repository; returns the client for its counters.
 pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
     let http = client(run)?;
-    let api = Api::new(run.source, http.clone())?;
+    let api = RestApi::new(run.source, http.clone(), DEFAULT_API_URL)?;
     for repo in repositories(&api, run).await? {
         let rules = run.rules.clone();
         let mapper = Mapper {

@@ -11,96 +11,36 @@ pub mod api;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
-use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::SourceRun;
 use super::delivery::{Commit, Delivery, Deployment, PullRequest};
-use super::etag_cache::EtagCache;
-use super::http::{Auth, HttpClient};
+use super::http::HttpClient;
+use super::rest::{self, RestApi};
 use super::rules::{Facts, service};
-use super::state::SourceState;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// GitLab.com's API; self-managed instances are `https://HOST/api/v4`.
 pub const DEFAULT_API_URL: &str = "https://gitlab.com/api/v4";
-
-struct Api {
-    base: Url,
-    http: HttpClient,
-    source: String,
-}
 
 /// A project path as one URL path segment (`group/app` → `group%2Fapp`).
 fn project_segment(project: &str) -> String {
     url::form_urlencoded::byte_serialize(project.as_bytes()).collect()
 }
 
-impl Api {
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Result<Url> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| Error::collector(&self.source, format!("bad API path {path}: {e}")))?;
-        if !query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        Ok(url)
-    }
-
-    fn project_url(&self, project: &str, rest: &str, query: &[(&str, String)]) -> Result<Url> {
-        self.url(
-            &format!("projects/{}/{rest}", project_segment(project)),
-            query,
-        )
-    }
-
-    async fn list_all<T: DeserializeOwned>(
-        &self,
-        first: Url,
-        run: &SourceRun<'_>,
-        what: &str,
-    ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        while let Some(url) = next {
-            let (page, link): (Vec<T>, _) = self.http.get_json(&url).await?;
-            run.progress.read(what, page.len());
-            let empty = page.is_empty();
-            items.extend(page);
-            next = if empty { None } else { link };
-        }
-        Ok(items)
-    }
-}
-
-fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
-    let source = run.source;
-    let auth = match (source.token()?, &source.token_env) {
-        (Some(token), Some(var)) => {
-            Some(Auth::new(&source.name, var, "private-token", "", &token)?)
-        }
-        _ => None,
-    };
-    let cache = EtagCache::at(&SourceState::dir(run.lake, &source.name).join("http"));
-    HttpClient::new(&source.name, &source.http, auth, HeaderMap::new(), cache)
+/// A project-scoped URL: `projects/<encoded path>/<rest>`.
+fn project_url(api: &RestApi, project: &str, rest: &str, query: &[(&str, String)]) -> Result<Url> {
+    api.url(
+        &format!("projects/{}/{rest}", project_segment(project)),
+        query,
+    )
 }
 
 /// Collects every configured project; returns the client for its counters.
 pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
-    let http = client(run)?;
-    let text = run.source.api_url.as_deref().unwrap_or(DEFAULT_API_URL);
-    let base =
-        Url::parse(&format!("{}/", text.trim_end_matches('/'))).map_err(|e| Error::Config {
-            key: format!("sources.{}.api_url", run.source.name),
-            reason: format!("`{text}` is not a URL: {e}"),
-        })?;
-    let api = Api {
-        base,
-        http: http.clone(),
-        source: run.source.name.clone(),
-    };
+    let auth = rest::token_auth(run.source, "private-token", "")?;
+    let http = rest::client(run, auth, HeaderMap::new())?;
+    let api = RestApi::new(run.source, http.clone(), DEFAULT_API_URL)?;
     for project in projects(&api, run).await? {
         deployments(&api, run, &project).await?;
         merge_requests(&api, run, &project).await?;
@@ -108,7 +48,7 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
     Ok(http)
 }
 
-async fn projects(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
+async fn projects(api: &RestApi, run: &SourceRun<'_>) -> Result<Vec<String>> {
     let mut projects = run.source.projects.clone();
     if let Some(group) = &run.source.group {
         let url = api.url(
@@ -233,10 +173,10 @@ fn merge_request(run: &SourceRun<'_>, project: &str, m: &api::MergeRequest) -> P
     }
 }
 
-async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
+async fn deployments(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
     let stream = format!("{project}/deployments");
     let query = window_query(run, &stream, api.http.per_page())?;
-    let url = api.project_url(project, "deployments", &query)?;
+    let url = project_url(api, project, "deployments", &query)?;
     let listed: Vec<api::Deployment> = api.list_all(url, run, "deployments").await?;
     let newest: Option<DateTime<Utc>> = listed.iter().map(|d| d.updated_at).max();
     let mut delivery = Delivery {
@@ -247,7 +187,8 @@ async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Resul
         ..Delivery::default()
     };
     for job in run.state.plan_compares(project, &delivery.deployments) {
-        let url = api.project_url(
+        let url = project_url(
+            api,
             project,
             "repository/compare",
             &[("from", job.base.clone()), ("to", job.head.clone())],
@@ -288,7 +229,8 @@ async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Resul
             .next()
             .unwrap_or_default()
             .to_string();
-        let url = api.project_url(
+        let url = project_url(
+            api,
             project,
             &format!("deployments/{gitlab_id}/merge_requests"),
             &[("per_page", api.http.per_page().to_string())],
@@ -303,12 +245,12 @@ async fn deployments(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Resul
     run.commit(delivery).await
 }
 
-async fn merge_requests(api: &Api, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
+async fn merge_requests(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> Result<()> {
     let stream = format!("{project}/merge_requests");
     let mut query = window_query(run, &stream, api.http.per_page())?;
     query.push(("state", "all".into()));
     query.push(("scope", "all".into()));
-    let url = api.project_url(project, "merge_requests", &query)?;
+    let url = project_url(api, project, "merge_requests", &query)?;
     let listed: Vec<api::MergeRequest> = api.list_all(url, run, "merge requests").await?;
     let newest = listed.iter().filter_map(|m| m.updated_at).max();
     let delivery = Delivery {
