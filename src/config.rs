@@ -215,8 +215,8 @@ pub struct TicketMapping {
     pub request_types: Vec<String>,
     /// Where an incident's service comes from (`field:…`, `component`, `label:…`).
     pub service_from: Option<String>,
-    /// A field holding the deployment id or commit SHA that caused an incident; the
-    /// description is also searched for a deployment id or a 40-hex SHA.
+    /// A field holding the deployment id or commit SHA that caused an incident;
+    /// without it, the summary and description are searched for a 40-hex SHA.
     pub caused_by_field: Option<String>,
     /// Jira Service Management: the request-type custom field
     /// (e.g. `customfield_10010`).
@@ -541,7 +541,7 @@ mod tests {
     #[test]
     fn unknown_keys_and_duplicate_names_are_rejected() {
         assert!(Config::parse("[lake]\npth = 'x'", "t").is_err());
-        let dup = "[[sources]]\nkind='github'\nname='a'\n[[sources]]\nkind='gitlab'\nname='a'\n";
+        let dup = "[[sources]]\nkind='github'\nname='a'\nrepos=['x/y']\n[[sources]]\nkind='gitlab'\nname='a'\nprojects=['g/p']\n";
         assert!(
             Config::parse(dup, "t")
                 .unwrap_err()
