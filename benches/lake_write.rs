@@ -29,7 +29,9 @@ fn commit(i: usize) -> Vec<Value> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
         let spec = table("commits")?;

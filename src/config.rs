@@ -433,8 +433,16 @@ impl SourceConfig {
         only("mode", self.mode != DeliveryMode::Deployments, &[Github])?;
         only("email_env", self.email_env.is_some(), &[SourceKind::Jira])?;
         only("jql", self.jql.is_some(), &[SourceKind::Jira])?;
-        only("user_env", self.user_env.is_some(), &[SourceKind::Servicenow])?;
-        only("request_table", self.request_table.is_some(), &[SourceKind::Servicenow])?;
+        only(
+            "user_env",
+            self.user_env.is_some(),
+            &[SourceKind::Servicenow],
+        )?;
+        only(
+            "request_table",
+            self.request_table.is_some(),
+            &[SourceKind::Servicenow],
+        )?;
         match kind {
             Github if self.repos.is_empty() && self.org.is_none() => {
                 Err(self.bad("repos", "a github source needs `repos` or `org`"))
@@ -443,12 +451,14 @@ impl SourceConfig {
                 Err(self.bad("projects", "a gitlab source needs `projects` or `group`"))
             }
             Git if self.path.is_none() => Err(self.bad("path", "a git source needs `path`")),
-            SourceKind::Jira if self.api_url.is_none() => {
-                Err(self.bad("api_url", "a jira source needs `api_url` (https://SITE.atlassian.net)"))
-            }
-            SourceKind::Servicenow if self.api_url.is_none() => {
-                Err(self.bad("api_url", "a servicenow source needs `api_url` (https://INSTANCE.service-now.com)"))
-            }
+            SourceKind::Jira if self.api_url.is_none() => Err(self.bad(
+                "api_url",
+                "a jira source needs `api_url` (https://SITE.atlassian.net)",
+            )),
+            SourceKind::Servicenow if self.api_url.is_none() => Err(self.bad(
+                "api_url",
+                "a servicenow source needs `api_url` (https://INSTANCE.service-now.com)",
+            )),
             Github if self.mode == DeliveryMode::WorkflowRuns && self.workflows.is_empty() => {
                 Err(self.bad("workflows", "workflow_runs mode needs `workflows`"))
             }

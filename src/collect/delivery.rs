@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::written::Written;
 use crate::error::Result;
 use crate::lake::batch::Value;
-use super::written::Written;
 use crate::lake::{Lake, tables};
 
 /// A `deployments` row.

@@ -32,11 +32,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use written::Written;
 use http::HttpClient;
 use progress::{Progress, SourceProgress};
 use rules::Rules;
 use state::SourceState;
+use written::Written;
 
 /// What one source's run did, for the summary line.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +68,11 @@ impl std::fmt::Display for Summary {
             self.source,
             w.new_rows(),
             w.updated_rows(),
-            if w.per_table().is_empty() { "nothing written".to_string() } else { w.per_table() },
+            if w.per_table().is_empty() {
+                "nothing written".to_string()
+            } else {
+                w.per_table()
+            },
             self.records,
             self.requests,
             self.retries,
@@ -202,7 +206,9 @@ async fn run_source(
             let owned = source.clone();
             let delivery = tokio::task::spawn_blocking(move || git::collect(&owned))
                 .await
-                .map_err(|e| Error::collector(&source.name, format!("git reader stopped: {e}")))??;
+                .map_err(|e| {
+                    Error::collector(&source.name, format!("git reader stopped: {e}"))
+                })??;
             run.progress.read(
                 "git history",
                 delivery.commits.len() + delivery.deployments.len(),

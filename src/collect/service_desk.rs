@@ -161,9 +161,18 @@ impl ServiceDesk {
     pub async fn write(&self, lake: &Lake) -> Result<Written> {
         let mut written = Written::default();
         for (table, rows) in [
-            ("ticket_transitions", self.transitions.iter().map(Transition::row).collect()),
-            ("tickets", self.tickets.iter().map(Ticket::row).collect::<Vec<_>>()),
-            ("incidents", self.incidents.iter().map(Incident::row).collect()),
+            (
+                "ticket_transitions",
+                self.transitions.iter().map(Transition::row).collect(),
+            ),
+            (
+                "tickets",
+                self.tickets.iter().map(Ticket::row).collect::<Vec<_>>(),
+            ),
+            (
+                "incidents",
+                self.incidents.iter().map(Incident::row).collect(),
+            ),
         ] {
             let changed = lake.write_changed(&tables::table(table)?, rows).await?;
             written.record(table, changed);

@@ -130,11 +130,23 @@ impl SourceState {
     /// it tells. Measuring from the stream, not the clock, keeps backfills of old
     /// history exact.
     pub fn set_pending(&mut self, stream: &str, pending: BTreeMap<String, DateTime<Utc>>) {
+        self.set_pending_within(stream, pending, PENDING_GIVE_UP_DAYS);
+    }
+
+    /// [`SourceState::set_pending`] with the give-up horizon in days: incidents
+    /// stay open far longer than deployments run, and an incident dropped while
+    /// open would never get its resolution time.
+    pub fn set_pending_within(
+        &mut self,
+        stream: &str,
+        pending: BTreeMap<String, DateTime<Utc>>,
+        days: i64,
+    ) {
         let Some(newest) = self.watermarks.get(stream).copied() else {
             self.pending.remove(stream);
             return;
         };
-        let horizon = newest - chrono::Duration::days(PENDING_GIVE_UP_DAYS);
+        let horizon = newest - chrono::Duration::days(days);
         let kept: BTreeMap<String, DateTime<Utc>> = pending
             .into_iter()
             .filter(|(id, created)| {
@@ -143,7 +155,7 @@ impl SourceState {
                     tracing::info!(
                         stream,
                         id,
-                        "Still unfinished after {PENDING_GIVE_UP_DAYS} days; no longer polled."
+                        "Still unfinished after {days} days; no longer polled."
                     );
                 }
                 keep

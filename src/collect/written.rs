@@ -17,7 +17,10 @@ impl Written {
             .iter()
             .position(|t| t.name == table)
             .unwrap_or(usize::MAX);
-        let entry = self.by_table.entry(order).or_insert((table, Changed::default()));
+        let entry = self
+            .by_table
+            .entry(order)
+            .or_insert((table, Changed::default()));
         entry.1.new += changed.new;
         entry.1.updated += changed.updated;
     }

@@ -23,7 +23,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::collector_runs::{self, Run, lake_files, open_lake, strings, times, write_config};
+use crate::collector_runs::{
+    self, Run, assert_rejected_once, lake_files, open_lake, strings, times, write_config,
+};
 use crate::fake_server::{Fault, Logged};
 use crate::fake_servicenow::{self, Touch, World, record, sn};
 use crate::support::query;
@@ -524,18 +526,5 @@ async fn a_rejected_servicenow_password_is_one_clear_line() {
     let cfg = config(dir.path(), &fake.url);
     let wrong = "WRONG-password-987654321";
     let run = collect(&cfg, wrong).await;
-    assert!(!run.ok);
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{}", run.stderr);
-    assert!(
-        errors[0].contains(PASSWORD_ENV) && errors[0].contains("401"),
-        "{}",
-        errors[0]
-    );
-    assert_eq!(fake.shared.log().len(), 1, "a 401 is not retried");
-    assert!(!run.stderr.contains(wrong) && !run.stdout.contains(wrong));
+    assert_rejected_once(&run, PASSWORD_ENV, fake.shared.log().len(), &[wrong]);
 }

@@ -112,3 +112,29 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Asserts a run stopped on a rejected secret the way a user needs it: exactly one
+/// `error:` line, naming the environment variable and the 401; one request sent
+/// (a 401 is not retried); no `secrets` in anything printed.
+#[track_caller]
+pub fn assert_rejected_once(run: &Run, env_var: &str, requests: usize, secrets: &[&str]) {
+    assert!(!run.ok, "the run should fail");
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains(env_var) && errors[0].contains("401"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(requests, 1, "a 401 is not retried");
+    for secret in secrets {
+        assert!(
+            !run.stderr.contains(secret) && !run.stdout.contains(secret),
+            "a secret was printed"
+        );
+    }
+}

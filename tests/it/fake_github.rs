@@ -7,6 +7,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::fake_history::{self, FakeCommit};
+
 use axum::http::Uri;
 use serde_json::{Value as Json, json};
 
@@ -29,14 +31,6 @@ pub fn at(hours: f64) -> String {
 pub fn sha(name: &str) -> String {
     let digest = northstar::lake::short_sha256(name.as_bytes(), 20);
     digest[..40].to_string()
-}
-
-/// A commit of the scenario's graph.
-#[derive(Debug, Clone)]
-pub struct FakeCommit {
-    pub name: &'static str,
-    pub parents: Vec<&'static str>,
-    pub hours: f64,
 }
 
 /// A deployment with its statuses (state, hours), oldest status first.
@@ -101,6 +95,7 @@ impl World {
     /// expected rows worked out from it).
     pub fn scenario() -> World {
         let c = |name, parents: &[&'static str], hours| FakeCommit {
+            author: "Monalisa Octocat",
             name,
             parents: parents.to_vec(),
             hours,
@@ -225,7 +220,7 @@ impl World {
     }
 
     fn commit(&self, name: &str) -> Option<&FakeCommit> {
-        self.commits.iter().find(|c| c.name == name)
+        fake_history::commit(&self.commits, name)
     }
 
     fn by_sha(&self, s: &str) -> Option<&FakeCommit> {
@@ -233,17 +228,7 @@ impl World {
     }
 
     fn reachable(&self, from: &str) -> BTreeSet<&'static str> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&'static str> =
-            self.commit(from).map(|c| vec![c.name]).unwrap_or_default();
-        while let Some(n) = stack.pop() {
-            if seen.insert(n)
-                && let Some(c) = self.commit(n)
-            {
-                stack.extend(c.parents.iter().copied());
-            }
-        }
-        seen
+        fake_history::reachable(&self.commits, from)
     }
 }
 

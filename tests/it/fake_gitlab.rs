@@ -12,6 +12,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::fake_history::{self, FakeCommit};
+
 use axum::http::{StatusCode, Uri};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Value as Json, json};
@@ -46,15 +48,6 @@ pub fn local(hours: f64) -> String {
 pub fn sha(name: &str) -> String {
     let digest = northstar::lake::short_sha256(format!("gitlab:{name}").as_bytes(), 20);
     digest[..40].to_string()
-}
-
-/// A commit of the scenario's graph.
-#[derive(Debug, Clone)]
-pub struct FakeCommit {
-    pub name: &'static str,
-    pub parents: Vec<&'static str>,
-    pub hours: f64,
-    pub author: &'static str,
 }
 
 /// A deployment: times in hours after [`T0`]; `None` where GitLab sends null.
@@ -220,38 +213,17 @@ impl World {
         }
     }
 
-    fn commit(&self, name: &str) -> Option<&FakeCommit> {
-        self.commits.iter().find(|c| c.name == name)
-    }
-
     fn by_sha(&self, s: &str) -> Option<&FakeCommit> {
         self.commits.iter().find(|c| sha(c.name) == s)
     }
 
     fn reachable(&self, from: &str) -> BTreeSet<&'static str> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<&'static str> =
-            self.commit(from).map(|c| vec![c.name]).unwrap_or_default();
-        while let Some(n) = stack.pop() {
-            if seen.insert(n)
-                && let Some(c) = self.commit(n)
-            {
-                stack.extend(c.parents.iter().copied());
-            }
-        }
-        seen
+        fake_history::reachable(&self.commits, from)
     }
 
     /// Commits in `head` and not in `base`, oldest first.
     fn between(&self, base: &str, head: &str) -> Vec<&FakeCommit> {
-        let not = self.reachable(base);
-        let mut commits: Vec<&FakeCommit> = self
-            .reachable(head)
-            .difference(&not)
-            .filter_map(|n| self.commit(n))
-            .collect();
-        commits.sort_by(|x, y| x.hours.total_cmp(&y.hours));
-        commits
+        fake_history::between(&self.commits, base, head)
     }
 
     /// The merge requests a deployment shipped: merged ones whose landed commit is

@@ -51,6 +51,11 @@ pub const FIRST_RUN_DAYS: i64 = 30;
 /// The state stream of incidents.
 const STREAM: &str = "incidents";
 
+/// Open incidents are polled until resolved for up to this long behind the newest
+/// incident: long incidents are real, and dropping one while open would leave its
+/// deployment without a recovery time.
+const INCIDENT_GIVE_UP_DAYS: i64 = 90;
+
 fn api(run: &SourceRun<'_>) -> Result<(Api, HttpClient)> {
     let auth = rest::token_auth(run.source, "authorization", "Token token=")?;
     let mut headers = HeaderMap::new();
@@ -100,7 +105,8 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
         let mut pending = run.state.pending.get(STREAM).cloned().unwrap_or_default();
         settle(&mut pending, &listed);
         run.state.advance(STREAM, newest);
-        run.state.set_pending(STREAM, pending);
+        run.state
+            .set_pending_within(STREAM, pending, INCIDENT_GIVE_UP_DAYS);
         run.commit(desk).await?;
     }
     repoll(&api, run, &rules, &seen).await?;
@@ -157,7 +163,8 @@ async fn repoll(
     run.progress.read("open incidents", found.len());
     let desk = desk(api, run, rules, &found).await?;
     settle(&mut pending, &found);
-    run.state.set_pending(STREAM, pending);
+    run.state
+        .set_pending_within(STREAM, pending, INCIDENT_GIVE_UP_DAYS);
     run.commit(desk).await
 }
 
