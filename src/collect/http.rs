@@ -199,7 +199,10 @@ impl HttpClient {
         self.get_if_found(url).await?.ok_or_else(|| {
             Error::collector(
                 &self.source,
-                format!("GET {}: HTTP 404 Not Found", redact(url)),
+                format!(
+                    "GET {}: HTTP 404 Not Found (it does not exist, or the token cannot see it)",
+                    redact(url)
+                ),
             )
         })
     }

@@ -87,6 +87,33 @@ impl RestApi {
         self.list_until(first, run, what, |_| false).await
     }
 
+    /// Like [`RestApi::list_all`] for a list that is a detail of something already
+    /// read (a deployment's statuses, a PR's commits): a 404 there — a server that
+    /// does not offer the endpoint, or a record deleted meanwhile — is logged and
+    /// read as empty instead of stopping the source.
+    pub async fn list_detail<T: DeserializeOwned>(
+        &self,
+        first: Url,
+        run: &SourceRun<'_>,
+        what: &str,
+    ) -> Result<Vec<T>> {
+        match self.http.get_json_page_if_found::<Vec<T>>(&first).await? {
+            None => {
+                tracing::warn!(source = %self.source, url = %first, "{what}: HTTP 404; read as empty.");
+                Ok(Vec::new())
+            }
+            Some((page, link)) => {
+                run.progress.read(what, page.len());
+                let empty = page.is_empty();
+                let mut items = page;
+                if let Some(next) = link.filter(|_| !empty) {
+                    items.extend(self.list_all(next, run, what).await?);
+                }
+                Ok(items)
+            }
+        }
+    }
+
     /// Reads pages of a JSON-array list until the last page, or until `stop(item)`
     /// holds for an item (lists read newest first): that item and the rest are
     /// dropped.

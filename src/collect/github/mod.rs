@@ -152,7 +152,7 @@ async fn deployments(
                     &format!("repos/{repo}/deployments/{}/statuses", d.id),
                     &[api.per_page()],
                 )?;
-                let statuses = api.list_all(url, run, "deployment statuses").await?;
+                let statuses = api.list_detail(url, run, "deployment statuses").await?;
                 Ok::<_, Error>((d, statuses))
             })
             .buffered(run.source.http.concurrency.max(1))

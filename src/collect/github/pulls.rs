@@ -42,7 +42,8 @@ pub(super) async fn collect(
                 &format!("repos/{repo}/pulls/{}/commits", p.number),
                 &[api.per_page()],
             )?;
-            let commits: Vec<api::Commit> = api.list_all(url, run, "pull request commits").await?;
+            let commits: Vec<api::Commit> =
+                api.list_detail(url, run, "pull request commits").await?;
             if commits.len() >= PR_COMMITS_CAP {
                 tracing::info!(
                     repo,

@@ -235,8 +235,9 @@ async fn deployments(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> R
             &format!("deployments/{gitlab_id}/merge_requests"),
             &[("per_page", api.http.per_page().to_string())],
         )?;
-        let mrs: Vec<api::MergeRequest> =
-            api.list_all(url, run, "deployment merge requests").await?;
+        let mrs: Vec<api::MergeRequest> = api
+            .list_detail(url, run, "deployment merge requests")
+            .await?;
         delivery
             .pull_requests
             .extend(mrs.iter().map(|m| merge_request(run, project, m)));
