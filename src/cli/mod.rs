@@ -44,7 +44,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Write a commented northstar.toml and create the lake folder.
     Init(init::InitArgs),
-    /// Pull deployments, commits and pull requests from the configured sources.
+    /// Pull deployments, commits, pull requests, tickets and incidents from the configured sources.
     Collect(collect::CollectArgs),
     /// Import CSV or NDJSON files (optionally .gz) into a lake table.
     Import(import::ImportArgs),

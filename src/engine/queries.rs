@@ -50,6 +50,38 @@ pub const METRICS: &[(&str, &str)] = &[
         "dora/rework_rate",
         include_str!("../../queries/dora/rework_rate.sql"),
     ),
+    (
+        "north_star/platform_adoption",
+        include_str!("../../queries/north_star/platform_adoption.sql"),
+    ),
+    (
+        "north_star/time_to_first_deployment",
+        include_str!("../../queries/north_star/time_to_first_deployment.sql"),
+    ),
+    (
+        "north_star/self_service_rate",
+        include_str!("../../queries/north_star/self_service_rate.sql"),
+    ),
+    (
+        "north_star/ticket_ops",
+        include_str!("../../queries/north_star/ticket_ops.sql"),
+    ),
+    (
+        "north_star/ticket_wait_time",
+        include_str!("../../queries/north_star/ticket_wait_time.sql"),
+    ),
+    (
+        "north_star/provisioning_lead_time",
+        include_str!("../../queries/north_star/provisioning_lead_time.sql"),
+    ),
+    (
+        "north_star/ephemeral_environments",
+        include_str!("../../queries/north_star/ephemeral_environments.sql"),
+    ),
+    (
+        "north_star/dora_score",
+        include_str!("../../queries/north_star/dora_score.sql"),
+    ),
 ];
 
 /// The SQL of a metric query.

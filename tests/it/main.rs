@@ -19,5 +19,6 @@ mod fake_servicenow;
 mod golden;
 mod import;
 mod lake;
+mod north_star;
 mod support;
 mod webhook;
