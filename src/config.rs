@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -24,6 +25,241 @@ pub struct Config {
     /// Data sources to collect from.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// Which North Star metric is *the* North Star.
+    #[serde(default)]
+    pub north_star: NorthStarConfig,
+    /// Objectives and their key results.
+    #[serde(default)]
+    pub okrs: Vec<Objective>,
+    /// Where a key result's progress must be, relative to the time elapsed.
+    #[serde(default)]
+    pub okr_status: OkrStatusThresholds,
+    /// Service scorecard rules.
+    #[serde(default)]
+    pub scorecards: ScorecardConfig,
+    /// Where custom metric SQL lives.
+    #[serde(default)]
+    pub queries: QueriesConfig,
+    /// The folder of the config file (relative paths in it are relative to this);
+    /// None for the built-in defaults (the working directory).
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
+}
+
+/// `[queries]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueriesConfig {
+    /// Folder of custom metric `.sql` files (default `./queries/custom`, relative
+    /// to the config file).
+    pub custom_dir: Option<PathBuf>,
+}
+
+/// `[scorecards]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardConfig {
+    /// `[[scorecards.rules]]`.
+    #[serde(default)]
+    pub rules: Vec<ScorecardRule>,
+}
+
+/// A scorecard level, lowest first.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// The first level.
+    Bronze,
+    /// The second.
+    Silver,
+    /// The top.
+    Gold,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 3] = [Level::Bronze, Level::Silver, Level::Gold];
+
+    /// The name in config and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Bronze => "bronze",
+            Level::Silver => "silver",
+            Level::Gold => "gold",
+        }
+    }
+}
+
+/// One `[[scorecards.rules]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardRule {
+    /// Stable id.
+    pub id: String,
+    /// What the rule asks.
+    pub title: String,
+    /// The level the rule belongs to.
+    pub level: Level,
+    /// A check in `queries/scorecards/`.
+    pub check: String,
+    /// The check's threshold (days, hours or a fraction; unused by `owner_set`).
+    #[serde(default)]
+    pub threshold: f64,
+}
+
+/// `[north_star]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NorthStarConfig {
+    /// The North Star: a query name in `queries/north_star/`.
+    #[serde(default = "default_north_star")]
+    pub metric: String,
+    /// The org's developer count for `ticket_ops` (default: distinct commit authors).
+    pub developers: Option<u32>,
+}
+
+impl Default for NorthStarConfig {
+    fn default() -> Self {
+        NorthStarConfig {
+            metric: default_north_star(),
+            developers: None,
+        }
+    }
+}
+
+fn default_north_star() -> String {
+    "platform_adoption".into()
+}
+
+/// `[okr_status]`: a key result is on track when its progress is at least
+/// `on_track` × the expected progress, at risk when at least `at_risk` ×.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OkrStatusThresholds {
+    /// Default 0.95.
+    #[serde(default = "default_on_track")]
+    pub on_track: f64,
+    /// Default 0.75.
+    #[serde(default = "default_at_risk")]
+    pub at_risk: f64,
+}
+
+impl Default for OkrStatusThresholds {
+    fn default() -> Self {
+        OkrStatusThresholds {
+            on_track: default_on_track(),
+            at_risk: default_at_risk(),
+        }
+    }
+}
+
+fn default_on_track() -> f64 {
+    0.95
+}
+
+fn default_at_risk() -> f64 {
+    0.75
+}
+
+/// One `[[okrs]]` objective.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objective {
+    /// Stable id (check-ins are stored under it).
+    pub id: String,
+    /// What the objective says.
+    pub title: String,
+    /// Who owns it.
+    pub owner: String,
+    /// First day of the period (`"2026-10-01"`).
+    pub start: NaiveDate,
+    /// Last day of the period, inclusive.
+    pub end: NaiveDate,
+    /// `[[okrs.key_results]]`.
+    #[serde(default)]
+    pub key_results: Vec<KeyResult>,
+}
+
+/// How a key result's target is met.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From a lower baseline up to the target.
+    Increase,
+    /// From a higher baseline down to the target.
+    Decrease,
+    /// Kept within `range = [lo, hi]`.
+    Range,
+}
+
+impl Direction {
+    /// The name in config and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Increase => "increase",
+            Direction::Decrease => "decrease",
+            Direction::Range => "range",
+        }
+    }
+}
+
+/// Whether a key result reads the org row or one team's.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KrScope {
+    /// The whole organisation.
+    #[default]
+    Org,
+    /// One team (`key`).
+    Team,
+}
+
+impl KrScope {
+    /// The name bound to `$scope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KrScope::Org => "org",
+            KrScope::Team => "team",
+        }
+    }
+}
+
+/// One `[[okrs.key_results]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyResult {
+    /// Stable id within the objective.
+    pub id: String,
+    /// What the key result says.
+    pub title: String,
+    /// A query id: `north_star/<name>`, `dora/<name>`, `custom/<name>`.
+    pub metric: String,
+    /// The column of the query's row to read (`rate`, `median_hours`, ...).
+    pub field: String,
+    /// Org (default) or team.
+    #[serde(default)]
+    pub scope: KrScope,
+    /// The team, for `scope = "team"`.
+    pub key: Option<String>,
+    /// For per-category queries: the category row to read (default `all`).
+    pub category: Option<String>,
+    /// For `provisioning_lead_time`: the path row to read (`ticket`, `self_service`).
+    pub path: Option<String>,
+    /// Value at the start of the period (increase / decrease).
+    pub baseline: Option<f64>,
+    /// Value to reach by the end of the period (increase / decrease).
+    pub target: Option<f64>,
+    /// Increase, decrease or range.
+    pub direction: Direction,
+    /// `[lo, hi]` for `direction = "range"`.
+    pub range: Option<[f64; 2]>,
+    /// Weight in the objective's progress.
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+}
+
+fn default_weight() -> f64 {
+    1.0
 }
 
 /// `[lake]`.
@@ -496,7 +732,23 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(&text, &path.display().to_string())
+        let mut config = Config::parse(&text, &path.display().to_string())?;
+        config.base_dir = Some(
+            path.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        );
+        Ok(config)
+    }
+
+    /// The folder of custom metric SQL files: `[queries] custom_dir`, else
+    /// `queries/custom`, relative to the config file's folder (the working directory
+    /// without a config file).
+    pub fn custom_dir(&self) -> PathBuf {
+        let base = self.base_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        match &self.queries.custom_dir {
+            Some(dir) => base.join(dir),
+            None => base.join("queries").join("custom"),
+        }
     }
 
     /// Parses and validates config text; `origin` names it in errors.
@@ -526,11 +778,123 @@ impl Config {
                 });
             }
         }
+        self.validate_north_star()?;
+        self.validate_okrs()?;
+        self.validate_scorecards()?;
         if self.metrics.link_window_days == 0 {
             return Err(Error::Config {
                 key: "metrics.link_window_days".into(),
                 reason: "must be at least 1".into(),
             });
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_north_star(&self) -> Result<()> {
+        let known = crate::engine::queries::north_star_names();
+        if !known.contains(&self.north_star.metric.as_str()) {
+            return Err(Error::Config {
+                key: "north_star.metric".into(),
+                reason: format!(
+                    "`{}` is not one of {}",
+                    self.north_star.metric,
+                    known.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn validate_scorecards(&self) -> Result<()> {
+        let mut ids = std::collections::HashSet::new();
+        for rule in &self.scorecards.rules {
+            let key = format!("scorecards.rules.{}", rule.id);
+            if !ids.insert(rule.id.as_str()) {
+                return Err(Error::Config {
+                    key,
+                    reason: "two rules share this id".into(),
+                });
+            }
+            if crate::engine::queries::scorecard_sql(&rule.check).is_none() {
+                let known: Vec<&str> = crate::engine::queries::SCORECARD_CHECKS
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect();
+                return Err(Error::Config {
+                    key: format!("{key}.check"),
+                    reason: format!("`{}` is not one of {}", rule.check, known.join(", ")),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_okrs(&self) -> Result<()> {
+        let bad = |key: String, reason: &str| Error::Config {
+            key,
+            reason: reason.into(),
+        };
+        let t = &self.okr_status;
+        if !(0.0..=1.0).contains(&t.at_risk) || !(t.at_risk..=1.0).contains(&t.on_track) {
+            return Err(bad(
+                "okr_status".into(),
+                "need 0 <= at_risk <= on_track <= 1",
+            ));
+        }
+        let mut objectives = std::collections::HashSet::new();
+        for o in &self.okrs {
+            if !objectives.insert(o.id.as_str()) {
+                return Err(bad(
+                    format!("okrs.{}", o.id),
+                    "two objectives share this id",
+                ));
+            }
+            if o.end < o.start {
+                return Err(bad(format!("okrs.{}.end", o.id), "is before start"));
+            }
+            let mut krs = std::collections::HashSet::new();
+            for kr in &o.key_results {
+                let key = format!("okrs.{}.key_results.{}", o.id, kr.id);
+                if !krs.insert(kr.id.as_str()) {
+                    return Err(bad(key, "two key results share this id"));
+                }
+                // Custom metrics are read at run time; their names are checked then.
+                if crate::engine::queries::metric_sql(&kr.metric).is_none()
+                    && !kr.metric.starts_with("custom/")
+                {
+                    return Err(bad(
+                        format!("{key}.metric"),
+                        "names no query (north_star/<name>, dora/<name>, custom/<name>)",
+                    ));
+                }
+                if (kr.scope == KrScope::Team) != kr.key.is_some() {
+                    return Err(bad(
+                        format!("{key}.key"),
+                        "give key (the team) exactly when scope = \"team\"",
+                    ));
+                }
+                if !(kr.weight.is_finite() && kr.weight > 0.0) {
+                    return Err(bad(format!("{key}.weight"), "must be positive"));
+                }
+                match (kr.direction, kr.baseline, kr.target, kr.range) {
+                    (Direction::Range, None, None, Some([lo, hi])) if lo <= hi => {}
+                    (Direction::Range, ..) => {
+                        return Err(bad(
+                            key,
+                            "a range key result takes range = [lo, hi] (lo <= hi) and no baseline or target",
+                        ));
+                    }
+                    (_, Some(_), Some(_), None) => {}
+                    _ => {
+                        return Err(bad(
+                            key,
+                            "an increase/decrease key result takes baseline and target, no range",
+                        ));
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 -- Ticket ops: tickets to the infrastructure / platform teams per 100 developers, per
 -- scope, period and request category.
--- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows), $grain.
+-- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows), $grain,
+--             $developers (an integer or NULL).
 -- tickets = rows of `tickets` created in the period (the tickets table holds only
 --   the service-desk requests a source maps, i.e. requests to infra/platform teams);
 --   category as given, 'uncategorised' when empty, plus a row with category 'all'.
@@ -8,7 +9,8 @@
 -- developers = distinct commit authors (not is_bot, not ending in '[bot]', not empty)
 --   with a commit authored in the period; for a team, authors of commits in the
 --   repositories its services deploy from (a repository no deployment names counts
---   for 'unowned'). A count from configuration comes with the OKR/config work.
+--   for 'unowned'). $developers (`[north_star] developers`, NULL when not
+--   configured) replaces the org's count, in every period; teams keep the count.
 -- n = tickets; per_100_developers = 100 × tickets / developers (NULL with none).
 WITH tickets_in AS (
     SELECT
@@ -60,8 +62,11 @@ SELECT
     g.category,
     g.tickets AS n,
     g.tickets,
-    COALESCE(d.developers, 0) AS developers,
-    100.0 * g.tickets / NULLIF(d.developers, 0) AS per_100_developers
+    COALESCE(c.developers, d.developers, 0) AS developers,
+    100.0 * g.tickets / NULLIF(COALESCE(c.developers, d.developers), 0) AS per_100_developers
 FROM grouped g
 LEFT JOIN developers d ON d.scope_key = g.scope_key AND d.period_start = g.period_start
+LEFT JOIN (
+    SELECT 'org' AS scope_key, CAST($developers AS BIGINT) AS developers
+) c ON c.scope_key = g.scope_key
 ORDER BY g.scope_key, g.period_start, g.category

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::report::json::write_atomically;
 use crate::report::metrics::{self, Window};
+use crate::report::{okrs, scorecards};
 
 /// Arguments of `compute`.
 #[derive(Debug, Args)]
@@ -29,8 +30,11 @@ pub struct ComputeArgs {
 
 pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> {
     let window = window(args.from.as_deref(), args.to.as_deref())?;
-    let engine = Engine::open(lake, &config.metrics).await?;
-    let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
+    let mut engine = Engine::open(lake, &config.metrics).await?;
+    engine.load_custom(&config.custom_dir())?;
+    let doc = metrics::compute(&engine, window, config, Utc::now()).await?;
+    okrs::record_checkins(lake, &doc).await?;
+    scorecards::record_results(lake, &doc).await?;
     if args.out.as_os_str() == "-" {
         println!(
             "{}",

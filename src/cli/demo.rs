@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::lake::Lake;
 use crate::report::json::write_atomically;
 use crate::report::metrics::{self, Window};
+use crate::report::{okrs, scorecards};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -35,8 +36,12 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
         from: parse_instant("demo start", demo::DEMO_START)?,
         to: parse_instant("demo end", demo::DEMO_END)?,
     };
-    let engine = Engine::open(&lake, &config.metrics).await?;
-    let doc = metrics::compute(&engine, window, &config.metrics, Utc::now()).await?;
+    let config = demo::goals::with_demo_goals(config)?;
+    let mut engine = Engine::open(&lake, &config.metrics).await?;
+    engine.load_custom(&config.custom_dir())?;
+    let doc = metrics::compute(&engine, window, &config, Utc::now()).await?;
+    okrs::record_checkins(&lake, &doc).await?;
+    scorecards::record_results(&lake, &doc).await?;
     let out = args.out.join("metrics.json");
     write_atomically(&out, &doc)?;
     println!(
@@ -48,6 +53,7 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
         println!("  {:<20} {:>7} rows", w.table, w.rows);
     }
     print_summary(&doc);
+    print_goals(&doc);
     println!("metrics: {}", out.display());
     println!(
         "lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")",
@@ -107,5 +113,56 @@ fn print_summary(doc: &Json) {
         pct(&rw["rate"]),
         rw["rework"],
         rw["n"]
+    );
+}
+
+/// The North Star headline, each objective and key result with its status, and the
+/// scorecard KPI.
+fn print_goals(doc: &Json) {
+    let headline = &doc["north_star"]["headline"];
+    let figures: Vec<String> = headline
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| v.is_number() && k.as_str() != "n")
+        .map(|(k, v)| format!("{k} {v:.3}", v = v.as_f64().unwrap_or_default()))
+        .collect();
+    println!(
+        "North Star ({}): {}  n={}",
+        headline["metric"].as_str().unwrap_or("?"),
+        figures.join(", "),
+        headline["n"]
+    );
+    let pct = |v: &Json| {
+        v.as_f64()
+            .map_or("n/a".to_string(), |f| format!("{:.0}%", f * 100.0))
+    };
+    println!(
+        "OKRs (as of {}):",
+        doc["okrs"]["as_of"].as_str().unwrap_or("?")
+    );
+    for o in doc["okrs"]["objectives"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<40} progress {:>4} (expected {:>4})  {}",
+            o["title"].as_str().unwrap_or("?"),
+            pct(&o["progress"]),
+            pct(&o["expected"]),
+            o["status"].as_str().unwrap_or("?")
+        );
+        for kr in o["key_results"].as_array().into_iter().flatten() {
+            println!(
+                "    {:<52} {:>4}  {}",
+                kr["title"].as_str().unwrap_or("?"),
+                pct(&kr["progress"]),
+                kr["status"].as_str().unwrap_or("?")
+            );
+        }
+    }
+    let org = &doc["scorecards"]["org"];
+    println!(
+        "scorecards: {} of {} services at silver or better ({})",
+        org["silver_or_better"],
+        org["n"],
+        pct(&org["share_silver_or_better"])
     );
 }

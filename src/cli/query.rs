@@ -7,7 +7,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::scalar::ScalarValue;
 
 use crate::config::Config;
-use crate::engine::{Engine, Params};
+use crate::engine::{Engine, Params, custom, queries};
 use crate::error::{Error, Result};
 use crate::import::parse::parse_timestamp;
 use crate::lake::Lake;
@@ -28,7 +28,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     /// The SQL to run (or use --file).
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    #[arg(required_unless_present_any = ["file", "list"], conflicts_with_all = ["file", "list"])]
     pub sql: Option<String>,
     /// Read the SQL from a file.
     #[arg(long)]
@@ -40,9 +40,15 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// List the metric queries (built in, and custom ones from `[queries] custom_dir`).
+    #[arg(long, conflicts_with = "file")]
+    pub list: bool,
 }
 
 pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
+    if args.list {
+        return list(config);
+    }
     let sql = match (&args.sql, &args.file) {
         (Some(sql), _) => sql.clone(),
         (None, Some(path)) => std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -70,6 +76,24 @@ pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
             let text = serde_json::to_string_pretty(&rows).map_err(|e| Error::encode("json", e))?;
             println!("{text}");
         }
+    }
+    Ok(())
+}
+
+/// One line per metric query id; custom ones with unit, description, parameters.
+fn list(config: &Config) -> Result<()> {
+    for (id, _) in queries::METRICS {
+        println!("{id}");
+    }
+    let dir = config.custom_dir();
+    for m in custom::load_dir(&dir)? {
+        println!(
+            "{}\t{}\t{}\t{}",
+            m.id(),
+            m.unit,
+            m.description,
+            m.parameters
+        );
     }
     Ok(())
 }

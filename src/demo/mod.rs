@@ -13,6 +13,7 @@ mod billing;
 mod catalog;
 mod clock;
 mod delivery;
+pub mod goals;
 mod random;
 mod service_desk;
 

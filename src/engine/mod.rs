@@ -7,6 +7,7 @@
 //! placeholders: user input is never formatted into SQL text.
 
 pub mod columns;
+pub mod custom;
 mod derived;
 pub mod queries;
 
@@ -35,6 +36,7 @@ pub type Params = HashMap<String, ScalarValue>;
 /// A query engine over one lake.
 pub struct Engine {
     ctx: SessionContext,
+    custom: Vec<custom::CustomMetric>,
 }
 
 impl Engine {
@@ -42,7 +44,10 @@ impl Engine {
     pub async fn open(lake: &Lake, settings: &MetricSettings) -> Result<Engine> {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
-        let engine = Engine { ctx };
+        let engine = Engine {
+            ctx,
+            custom: Vec::new(),
+        };
         for spec in tables::all_tables() {
             engine.register_lake_table(lake, &spec).await?;
         }
@@ -111,9 +116,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs a metric query from `queries/` by id.
+    /// Reads the custom metric files of `dir` (see [`custom`]); `custom/<name>`
+    /// then runs them.
+    pub fn load_custom(&mut self, dir: &std::path::Path) -> Result<()> {
+        self.custom = custom::load_dir(dir)?;
+        Ok(())
+    }
+
+    /// The custom metrics loaded, by file name.
+    pub fn custom_metrics(&self) -> &[custom::CustomMetric] {
+        &self.custom
+    }
+
+    /// Runs a metric query by id: one from `queries/` or a loaded `custom/<name>`.
     pub async fn run_query(&self, id: &str, params: &Params) -> Result<Vec<RecordBatch>> {
+        let custom = id
+            .strip_prefix("custom/")
+            .and_then(|name| self.custom.iter().find(|m| m.name == name))
+            .map(|m| m.sql.as_str());
         let sql = queries::metric_sql(id)
+            .or(custom)
             .ok_or_else(|| Error::Usage(format!("no query `{id}` in queries/")))?;
         self.execute(id, sql, params).await
     }

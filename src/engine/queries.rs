@@ -84,7 +84,44 @@ pub const METRICS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Scorecard checks by name (`queries/scorecards/<name>.sql`): per catalog service,
+/// `service`, `value` and `passed`, given `$from`, `$to` and `$threshold`.
+pub const SCORECARD_CHECKS: &[(&str, &str)] = &[
+    (
+        "deployed_within_days",
+        include_str!("../../queries/scorecards/deployed_within_days.sql"),
+    ),
+    (
+        "lead_time_median_hours_below",
+        include_str!("../../queries/scorecards/lead_time_median_hours_below.sql"),
+    ),
+    (
+        "change_failure_rate_below",
+        include_str!("../../queries/scorecards/change_failure_rate_below.sql"),
+    ),
+    (
+        "owner_set",
+        include_str!("../../queries/scorecards/owner_set.sql"),
+    ),
+];
+
+/// The SQL of a scorecard check.
+pub fn scorecard_sql(check: &str) -> Option<&'static str> {
+    SCORECARD_CHECKS
+        .iter()
+        .find(|(c, _)| *c == check)
+        .map(|(_, sql)| *sql)
+}
+
 /// The SQL of a metric query.
 pub fn metric_sql(id: &str) -> Option<&'static str> {
     METRICS.iter().find(|(q, _)| *q == id).map(|(_, sql)| *sql)
+}
+
+/// The names of the North Star queries (`north_star/<name>`), in registration order.
+pub fn north_star_names() -> Vec<&'static str> {
+    METRICS
+        .iter()
+        .filter_map(|(id, _)| id.strip_prefix("north_star/"))
+        .collect()
 }

@@ -370,6 +370,41 @@ fn quarantine() -> TableSpec {
     }
 }
 
+/// One row per key result per day a `compute` evaluated it: the OKR trend without
+/// recomputing history. Computing again the same day replaces the day's row.
+pub fn okr_checkins() -> TableSpec {
+    TableSpec {
+        name: "okr_checkins",
+        columns: vec![
+            req("okr_id", Text),
+            req("kr_id", Text),
+            req("date", Timestamp),
+            col("value", Float),
+            req("n", ColumnType::Int),
+        ],
+        key: &["okr_id", "kr_id", "date"],
+        ignore_unknown_columns: false,
+    }
+}
+
+/// One row per service, scorecard rule and day a `compute` evaluated it, with the
+/// service's level that day. Computing again the same day replaces the day's rows.
+pub fn scorecard_results() -> TableSpec {
+    TableSpec {
+        name: "scorecard_results",
+        columns: vec![
+            req("service", Text),
+            req("rule_id", Text),
+            req("date", Timestamp),
+            req("passed", Bool),
+            col("value", Float),
+            req("level", Text),
+        ],
+        key: &["service", "rule_id", "date"],
+        ignore_unknown_columns: false,
+    }
+}
+
 /// Every table the lake holds, in dependency order.
 pub fn all_tables() -> Vec<TableSpec> {
     vec![
@@ -384,6 +419,8 @@ pub fn all_tables() -> Vec<TableSpec> {
         platform_actions(),
         costs(),
         quarantine(),
+        okr_checkins(),
+        scorecard_results(),
     ]
 }
 

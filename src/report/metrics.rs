@@ -1,5 +1,7 @@
 //! `metrics.json`: the five DORA metrics for the org, every team and every service,
-//! over the window and as weekly and monthly series.
+//! over the window and as weekly and monthly series; the North Star section
+//! ([`super::north_star`]), the OKRs ([`super::okrs`]) and the service scorecards
+//! ([`super::scorecards`]) and the custom metrics the engine loaded.
 //!
 //! The figures come only from the queries in `queries/dora/`; this module binds their
 //! parameters, arranges the rows and fills the groups a query returned no row for
@@ -13,7 +15,8 @@ use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
 use super::json::rows;
-use crate::config::MetricSettings;
+use super::{north_star, okrs, scorecards};
+use crate::config::{Config, MetricSettings};
 use crate::engine::{Engine, Params};
 use crate::error::{Error, Result};
 
@@ -81,9 +84,10 @@ type Grid = BTreeMap<(String, String), Map<String, Json>>;
 pub async fn compute(
     engine: &Engine,
     window: Window,
-    settings: &MetricSettings,
+    config: &Config,
     generated_at: DateTime<Utc>,
 ) -> Result<Json> {
+    let settings = &config.metrics;
     if window.from >= window.to {
         return Err(Error::Usage(format!(
             "empty window: --from {} is not before --to {}",
@@ -131,6 +135,10 @@ pub async fn compute(
         series.insert((*grain).into(), Json::Object(per_scope));
     }
     dora.insert("series".into(), Json::Object(series));
+    let north_star = north_star::section(engine, window, config).await?;
+    let okrs = okrs::section(engine, window, config, generated_at).await?;
+    let scorecards = scorecards::section(engine, window, config, generated_at).await?;
+    let custom = custom_section(engine, window, config).await?;
     Ok(json!({
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -143,11 +151,55 @@ pub async fn compute(
             "link_window_days": settings.link_window_days,
             "min_n": settings.min_n,
         },
+        "north_star": north_star,
         "dora": dora,
+        "okrs": okrs,
+        "scorecards": scorecards,
+        "custom": custom,
     }))
 }
 
-/// The query parameters every metric query takes.
+/// `custom.<name>`: each loaded custom metric's unit, description and org rows over
+/// the window (without `scope_key` and `period_start`).
+async fn custom_section(engine: &Engine, window: Window, config: &Config) -> Result<Json> {
+    let mut out = Map::new();
+    for metric in engine.custom_metrics() {
+        let batches = engine
+            .run_query(&metric.id(), &params_for(window, config, "org", "window"))
+            .await?;
+        let org: Vec<Json> = rows(&batches)?
+            .into_iter()
+            .filter(|r| r.get("scope_key").is_none_or(|k| k == "org"))
+            .map(|mut r| {
+                r.remove("scope_key");
+                r.remove("period_start");
+                Json::Object(r)
+            })
+            .collect();
+        out.insert(
+            metric.name.clone(),
+            json!({
+                "unit": metric.unit,
+                "description": metric.description,
+                "org": org,
+            }),
+        );
+    }
+    Ok(Json::Object(out))
+}
+
+/// [`params`] with `$developers` = `[north_star] developers` when configured.
+pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> Params {
+    let mut p = params(window, &config.metrics, scope, grain);
+    p.insert(
+        "developers".into(),
+        ScalarValue::Int64(config.north_star.developers.map(i64::from)),
+    );
+    p
+}
+
+/// The query parameters every metric query takes; `$developers` is NULL (count commit
+/// authors, see [`params_for`]).
 pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &str) -> Params {
     let ts = |t: DateTime<Utc>| {
         ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
@@ -162,6 +214,7 @@ pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &st
             "lead_time_start".to_string(),
             text(settings.lead_time_start.as_str()),
         ),
+        ("developers".to_string(), ScalarValue::Int64(None)),
     ])
 }
 

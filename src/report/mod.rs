@@ -2,3 +2,6 @@
 
 pub mod json;
 pub mod metrics;
+pub mod north_star;
+pub mod okrs;
+pub mod scorecards;

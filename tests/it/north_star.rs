@@ -327,6 +327,40 @@ async fn self_service_rate_per_category() {
 }
 
 #[tokio::test]
+async fn ticket_ops_with_a_configured_developer_count() {
+    let (_dir, engine) = open().await;
+    let config =
+        northstar::config::Config::parse("[north_star]\ndevelopers = 50\n", "t").expect("config");
+    let window = Window {
+        from: day("2024-03-04"),
+        to: day("2024-03-18"),
+    };
+    let run = async |scope: &str| {
+        let p = northstar::report::metrics::params_for(window, &config, scope, "window");
+        rows(
+            &engine
+                .run_query("north_star/ticket_ops", &p)
+                .await
+                .expect("run"),
+        )
+        .expect("rows")
+    };
+    // The org's count is the configured 50: 6 tickets → 12 per 100, 4 environment → 8.
+    let org = run("org").await;
+    let all = find(&org, &[("category", "all")]);
+    assert_eq!(all["developers"], 50);
+    assert_close(&all["per_100_developers"], 12.0);
+    assert_close(
+        &find(&org, &[("category", "environment")])["per_100_developers"],
+        8.0,
+    );
+    // Teams keep the commit-author count (core: 3).
+    let teams = run("team").await;
+    let core = find(&teams, &[("scope_key", "core"), ("category", "all")]);
+    assert_eq!(core["developers"], 3);
+}
+
+#[tokio::test]
 async fn ticket_ops_per_100_developers() {
     let (_dir, engine) = open().await;
     // 6 tickets (4 environment, 1 database, 1 access); developers ana bo cy dee eve = 5.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use northstar::config::MetricSettings;
+use northstar::config::{Config, MetricSettings};
 use northstar::engine::Engine;
 use northstar::import::{ImportOptions, import_files};
 use northstar::lake::Lake;
@@ -71,7 +71,11 @@ pub async fn metrics_with(lake: &Lake, from: &str, to: &str, settings: &MetricSe
         from: day(from),
         to: day(to),
     };
-    compute(&engine, window, settings, day("2024-06-01"))
+    let config = Config {
+        metrics: settings.clone(),
+        ..Config::default()
+    };
+    compute(&engine, window, &config, day("2024-06-01"))
         .await
         .expect("compute")
 }
