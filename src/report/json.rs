@@ -91,3 +91,13 @@ pub fn write_atomically(path: &Path, doc: &serde_json::Value) -> Result<()> {
     let text = serde_json::to_vec_pretty(doc).map_err(|e| Error::encode("json", e))?;
     crate::atomic_file::write(path, &text)
 }
+
+/// The day of a computed section's `as_of` (RFC 3339), and its UTC midnight in
+/// microseconds: the date key under which a compute's results are stored, so that
+/// computing again the same day replaces them.
+pub fn as_of_day(section: &Json) -> Option<(chrono::NaiveDate, i64)> {
+    let as_of = chrono::DateTime::parse_from_rfc3339(section["as_of"].as_str()?).ok()?;
+    let day = as_of.date_naive();
+    let midnight = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros();
+    Some((day, midnight))
+}

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value as Json, json};
 
-use super::json::rows;
+use super::json::{as_of_day, rows};
 use super::metrics::{Window, params_for};
 use crate::config::{Config, Direction, KeyResult, Objective, OkrStatusThresholds};
 use crate::engine::{Engine, Params};
@@ -96,16 +96,9 @@ pub async fn section(
 /// day replaces the day's value instead of adding one.
 pub async fn record_checkins(lake: &Lake, doc: &Json) -> Result<usize> {
     let okrs = &doc["okrs"];
-    let Some(as_of) = okrs["as_of"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-    else {
+    let Some((day, midnight)) = as_of_day(okrs) else {
         return Ok(0);
     };
-    let day = as_of.date_naive();
-    let midnight = day
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_micros());
     let today = day.to_string();
     let mut out = Vec::new();
     for objective in okrs["objectives"].as_array().into_iter().flatten() {

@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
-use super::json::rows;
+use super::json::{as_of_day, rows};
 use super::metrics::{Window, params_for};
 use crate::config::{Config, Level};
 use crate::engine::{Engine, queries};
@@ -131,16 +131,9 @@ pub async fn section(
 /// replaces the day's results.
 pub async fn record_results(lake: &Lake, doc: &Json) -> Result<usize> {
     let section = &doc["scorecards"];
-    let Some(as_of) = section["as_of"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-    else {
+    let Some((_, midnight)) = as_of_day(section) else {
         return Ok(0);
     };
-    let midnight = as_of
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map_or(0, |t| t.and_utc().timestamp_micros());
     let mut out = Vec::new();
     for (service, card) in section["services"].as_object().into_iter().flatten() {
         for (rule, result) in card["rules"].as_object().into_iter().flatten() {
