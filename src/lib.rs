@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic_file;
+pub mod billing;
 pub mod cli;
 pub mod collect;
 pub mod config;

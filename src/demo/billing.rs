@@ -3,7 +3,7 @@
 use super::catalog::{Svc, TEAMS};
 use super::clock::{Clock, DAY};
 use super::random::Rng;
-use crate::lake::batch::Value;
+use crate::billing::row::CostRow;
 
 /// A billed AWS service: names as FOCUS spells them, a unit price and a daily range.
 pub(super) struct Cloud {
@@ -62,7 +62,7 @@ pub(super) fn cost_line(rng: &mut Rng, cloud: &'static Cloud, owner: Option<&Svc
 
 /// Daily FOCUS rows: slow monthly growth, quieter weekends for hourly resources,
 /// one four-day compute spike (an anomaly) and ~3% shared, untagged spend.
-pub(super) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<Vec<Value>> {
+pub(super) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<CostRow> {
     let mut lines = Vec::new();
     for (i, s) in svcs.iter().enumerate() {
         for cloud in CLOUDS
@@ -90,7 +90,6 @@ pub(super) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<Vec<Value
             let factor =
                 growth * weekly * if spike { 3.0 } else { 1.0 } * rng.between_f(0.95, 1.05);
             rows.push(cost_row(
-                rows.len() + 1,
                 line,
                 clock.billing_period(t),
                 t,
@@ -105,13 +104,7 @@ pub(super) fn cents(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub(super) fn cost_row(
-    n: usize,
-    line: &CostLine,
-    period: (i64, i64),
-    day: i64,
-    billed: f64,
-) -> Vec<Value> {
+pub(super) fn cost_row(line: &CostLine, period: (i64, i64), day: i64, billed: f64) -> CostRow {
     let tags = match (line.team, line.service) {
         (Some(t), Some(s)) => format!(r#"{{"team":"{t}","service":"{s}","env":"prod"}}"#),
         _ => r#"{"env":"shared"}"#.to_string(),
@@ -123,41 +116,41 @@ pub(super) fn cost_row(
         c.code, line.account, c.resource
     );
     let quantity = (billed / c.price * 1000.0).round() / 1000.0;
-    vec![
-        Value::text(format!("demo-cost-{n}")),
-        Value::text("demo"),
-        Value::opt_text(line.team),
-        Value::opt_text(line.service),
-        Value::Float(billed),
-        Value::Float(cents(billed * line.discount)),
-        Value::Float(cents(billed * 1.08)),
-        Value::Float(billed),
-        Value::text("USD"),
-        Value::text("210000000000"),
-        Value::text("acme-payer"),
-        Value::Timestamp(period.0),
-        Value::Timestamp(period.1),
-        Value::Timestamp(day),
-        Value::Timestamp(day + DAY),
-        Value::text("Usage"),
-        Value::text(format!("{} usage", c.name)),
-        Value::text("AWS"),
-        Value::text("Amazon Web Services"),
-        Value::text("Amazon Web Services, Inc."),
-        Value::text(line.account.to_string()),
-        Value::text(format!("acme-{}", line.team.unwrap_or("shared"))),
-        Value::text("us-east-1"),
-        Value::text("US East (N. Virginia)"),
-        Value::text(arn),
-        Value::text(resource),
-        Value::text(c.resource),
-        Value::text(c.category),
-        Value::text(c.name),
-        Value::text(format!("{}-{}", c.code, c.unit).to_uppercase()),
-        Value::text(c.unit),
-        Value::Float(quantity),
-        Value::Float(quantity),
-        Value::text(c.unit),
-        Value::text(tags),
-    ]
+    let mut r = CostRow::new();
+    r.set_number("BilledCost", Some(billed));
+    r.set_number("EffectiveCost", Some(cents(billed * line.discount)));
+    r.set_number("ListCost", Some(cents(billed * 1.08)));
+    r.set_number("ContractedCost", Some(billed));
+    r.set_text("BillingCurrency", Some("USD"));
+    r.set_text("BillingAccountId", Some("210000000000"));
+    r.set_text("BillingAccountName", Some("acme-payer"));
+    r.set_time("BillingPeriodStart", Some(period.0));
+    r.set_time("BillingPeriodEnd", Some(period.1));
+    r.set_time("ChargePeriodStart", Some(day));
+    r.set_time("ChargePeriodEnd", Some(day + DAY));
+    r.set_text("ChargeCategory", Some("Usage"));
+    r.set_text("ChargeFrequency", Some("Usage-Based"));
+    r.set_text("ChargeDescription", Some(format!("{} usage", c.name)));
+    r.set_text("ProviderName", Some("AWS"));
+    r.set_text("PublisherName", Some("Amazon Web Services"));
+    r.set_text("InvoiceIssuerName", Some("Amazon Web Services, Inc."));
+    r.set_text("SubAccountId", Some(line.account.to_string()));
+    r.set_text(
+        "SubAccountName",
+        Some(format!("acme-{}", line.team.unwrap_or("shared"))),
+    );
+    r.set_text("RegionId", Some("us-east-1"));
+    r.set_text("RegionName", Some("US East (N. Virginia)"));
+    r.set_text("ResourceId", Some(arn));
+    r.set_text("ResourceName", Some(resource));
+    r.set_text("ResourceType", Some(c.resource));
+    r.set_text("ServiceCategory", Some(c.category));
+    r.set_text("ServiceName", Some(c.name));
+    r.set_text("SkuId", Some(format!("{}-{}", c.code, c.unit).to_uppercase()));
+    r.set_text("PricingUnit", Some(c.unit));
+    r.set_number("PricingQuantity", Some(quantity));
+    r.set_number("ConsumedQuantity", Some(quantity));
+    r.set_text("ConsumedUnit", Some(c.unit));
+    r.set_text("Tags", Some(tags));
+    r
 }

@@ -17,9 +17,13 @@ pub mod goals;
 mod random;
 mod service_desk;
 
-use crate::error::Result;
+use crate::billing::import::store;
+use crate::billing::row::{self, CostRow, FieldError, Notes};
+use crate::billing::{BillingFile, Format};
+use crate::error::{Error, Result};
 use crate::lake::batch::Value;
-use crate::lake::{Lake, WriteSummary, tables};
+use crate::lake::tables::FOCUS_COLUMNS;
+use crate::lake::{Lake, WriteSummary, short_sha256, tables};
 use billing::costs;
 use catalog::{catalog, service_rows};
 use clock::Clock;
@@ -32,6 +36,8 @@ use service_desk::{platform_actions, tickets};
 pub struct DemoData {
     /// `(table name, rows)`, in the order the tables are written.
     pub tables: Vec<(&'static str, Vec<Vec<Value>>)>,
+    /// A year of daily FOCUS cost lines, stored as one billing import.
+    pub costs: Vec<CostRow>,
 }
 
 /// Fixed history: 12 months ending at DEMO_END (exclusive).
@@ -59,8 +65,8 @@ pub fn generate() -> DemoData {
                 "platform_actions",
                 platform_actions(&mut Rng::new(4), &svcs, &clock),
             ),
-            ("costs", costs(&mut Rng::new(5), &svcs, &clock)),
         ],
+        costs: costs(&mut Rng::new(5), &svcs, &clock),
     }
 }
 
@@ -71,6 +77,30 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
         let spec = tables::table(name)?;
         summaries.push(lake.write_rows(&spec, rows).await?);
     }
+    let mut notes = Notes::new();
+    let rows = data
+        .costs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Ok((i as u64 + 1, row::finish(r.clone(), &mut notes)?)))
+        .collect::<std::result::Result<Vec<_>, FieldError>>()
+        .map_err(|e| Error::encode("demo costs", format!("{}: {}", e.field, e.reason)))?;
+    let file = BillingFile {
+        file: "demo-focus-1.2.csv".into(),
+        sha256: short_sha256(format!("{:?}", rows.len()).as_bytes(), 32),
+        format: Format::Focus,
+        focus_version: Some("1.2"),
+        columns: FOCUS_COLUMNS.iter().map(|(c, _)| c.to_string()).collect(),
+        rows,
+        rejected: Vec::new(),
+        notes,
+    };
+    let stored = store(lake, vec![file], false).await?;
+    summaries.push(WriteSummary {
+        table: "costs".into(),
+        rows: stored.written.total(),
+        file: "costs/ (one import per billing period)".into(),
+    });
     Ok(summaries)
 }
 

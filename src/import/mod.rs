@@ -8,8 +8,7 @@
 pub mod parse;
 mod reader;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::lake::batch::Value;
@@ -55,7 +54,7 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    fn into_error(self) -> Error {
+    pub(crate) fn into_error(self) -> Error {
         if self.field.is_empty() {
             return Error::BadFile {
                 file: self.file,
@@ -79,6 +78,11 @@ pub async fn import_files(
     options: ImportOptions,
 ) -> Result<ImportSummary> {
     let spec = tables::table(table_name)?;
+    if spec.name == "costs" {
+        return Err(Error::Usage(
+            "billing files go through `northstar import costs` (crate::billing)".into(),
+        ));
+    }
     if spec.name == "quarantine" {
         return Err(Error::Usage(
             "the quarantine table is written by northstar itself".into(),
@@ -91,7 +95,6 @@ pub async fn import_files(
             rows: mut good,
             rejected: mut bad,
         } = reader::read_file(&spec, file)?;
-        fill_derived(&spec, file, &mut good);
         rows.append(&mut good);
         rejected.append(&mut bad);
     }
@@ -119,68 +122,7 @@ pub async fn import_files(
     })
 }
 
-/// Columns the importer computes when a file does not carry them.
-pub(crate) fn derived_columns(spec: &TableSpec) -> &'static [&'static str] {
-    match spec.name {
-        "costs" => &["x_line_id"],
-        _ => &[],
-    }
-}
-
-/// Fills computed columns: for billing rows, a stable line id (hash of the row's
-/// content plus its occurrence number, so a re-import or a renamed copy of the same
-/// export collides with itself and nothing doubles), the source file and the team
-/// and service tags.
-fn fill_derived(spec: &TableSpec, file: &Path, rows: &mut [Vec<Value>]) {
-    if spec.name != "costs" {
-        return;
-    }
-    let index = |name: &str| spec.columns.iter().position(|c| c.name == name);
-    let (Some(id), Some(src), Some(team), Some(service), Some(tags)) = (
-        index("x_line_id"),
-        index("x_source_file"),
-        index("x_team"),
-        index("x_service"),
-        index("Tags"),
-    ) else {
-        return;
-    };
-    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for row in rows.iter_mut() {
-        if row[id] == Value::Null {
-            let content: Vec<&Value> = spec
-                .columns
-                .iter()
-                .zip(row.iter())
-                .filter(|(c, _)| !c.name.starts_with("x_"))
-                .map(|(_, v)| v)
-                .collect();
-            let hash = short_sha256(format!("{content:?}").as_bytes(), 12);
-            let n = seen.entry(hash.clone()).or_default();
-            *n += 1;
-            row[id] = Value::Text(format!("{hash}-{n}"));
-        }
-        if row[src] == Value::Null {
-            row[src] = Value::opt_text(file_name.clone());
-        }
-        if let Value::Text(t) = &row[tags] {
-            let parsed: Option<serde_json::Map<String, serde_json::Value>> =
-                serde_json::from_str(t).ok();
-            for (slot, key) in [(team, "team"), (service, "service")] {
-                if row[slot] == Value::Null {
-                    let tag = parsed
-                        .as_ref()
-                        .and_then(|m| m.get(key))
-                        .and_then(|v| v.as_str());
-                    row[slot] = Value::opt_text(tag);
-                }
-            }
-        }
-    }
-}
-
-async fn write_quarantine(lake: &Lake, target: &TableSpec, rejected: &[Rejected]) -> Result<()> {
+pub(crate) async fn write_quarantine(lake: &Lake, target: &TableSpec, rejected: &[Rejected]) -> Result<()> {
     let spec = tables::table("quarantine")?;
     let mut rows = Vec::with_capacity(rejected.len());
     for r in rejected {

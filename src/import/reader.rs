@@ -8,7 +8,7 @@ use flate2::read::MultiGzDecoder;
 use serde_json::Value as Json;
 
 use super::parse::{Cell, parse_cell};
-use super::{Rejected, derived_columns};
+use super::Rejected;
 use crate::error::{Error, Result};
 use crate::lake::batch::Value;
 use crate::lake::tables::TableSpec;
@@ -132,7 +132,6 @@ fn column_positions(spec: &TableSpec, file: &str, header: &[String]) -> Result<V
             ),
         });
     }
-    let derived = derived_columns(spec);
     let positions: Vec<Option<usize>> = spec
         .columns
         .iter()
@@ -143,7 +142,7 @@ fn column_positions(spec: &TableSpec, file: &str, header: &[String]) -> Result<V
         .iter()
         .zip(&positions)
         .filter(|(c, p)| {
-            p.is_none() && c.required && c.default.is_none() && !derived.contains(&c.name)
+            p.is_none() && c.required && c.default.is_none()
         })
         .map(|(c, _)| c.name)
         .collect();
@@ -162,15 +161,11 @@ fn build_row<'a>(
     positions: &[Option<usize>],
     cell: impl Fn(Option<usize>) -> Cell<'a>,
 ) -> std::result::Result<Vec<Value>, (String, String)> {
-    let derived = derived_columns(spec);
     spec.columns
         .iter()
         .zip(positions)
         .map(|(column, pos)| {
             let raw = cell(*pos);
-            if derived.contains(&column.name) && matches!(raw, Cell::Missing) {
-                return Ok(Value::Null);
-            }
             parse_cell(column, raw).map_err(|reason| (column.name.to_string(), reason))
         })
         .collect()

@@ -153,3 +153,49 @@ impl Lake {
         Ok((kept, updated))
     }
 }
+
+impl Lake {
+    /// For each natural key of `spec`'s table, the newest stored version's `column`,
+    /// as text; keys are rendered as [`Lake::rendered_keys`] renders them.
+    pub async fn current_column(&self, spec: &TableSpec, column: &str) -> Result<HashMap<String, String>> {
+        let mut newest: HashMap<String, (i64, String)> = HashMap::new();
+        for file in self.files(spec.name).await? {
+            let location = ObjectPath::from(file.as_str());
+            let lake_error = |source| Error::Lake {
+                path: file.clone(),
+                source,
+            };
+            let got = self.store.get(&location).await.map_err(lake_error)?;
+            let bytes = got.bytes().await.map_err(lake_error)?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .and_then(|b| b.build())
+                .map_err(|e| Error::encode(&file, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| Error::encode(&file, e))?;
+                let keys = render_rows(&batch, spec.key, &file)?;
+                let values = render_rows(&batch, &[column], &file)?;
+                let at = batch
+                    .column_by_name(INGESTED_AT)
+                    .and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>())
+                    .ok_or_else(|| Error::encode(&file, "no _ingested_at column"))?;
+                for (i, (key, value)) in keys.into_iter().zip(values).enumerate() {
+                    let t = at.value(i);
+                    if newest.get(&key).is_none_or(|(seen, _)| *seen < t) {
+                        newest.insert(key, (t, value));
+                    }
+                }
+            }
+        }
+        Ok(newest.into_iter().map(|(k, (_, v))| (k, v)).collect())
+    }
+
+    /// The natural keys of `rows` rendered as [`Lake::current_column`] keys them.
+    pub fn rendered_keys(spec: &TableSpec, rows: &[Vec<super::batch::Value>]) -> Result<Vec<String>> {
+        let mut builder = super::batch::BatchBuilder::new(spec);
+        for row in rows {
+            builder.push(row)?;
+        }
+        let batch = builder.finish()?;
+        render_rows(&batch, spec.key, spec.name)
+    }
+}

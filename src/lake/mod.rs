@@ -34,7 +34,7 @@ use batch::{BatchBuilder, Value};
 use tables::{TableSpec, UTC};
 
 /// What [`Lake::write_changed`] wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Changed {
     /// Rows with a key the lake did not hold.
     pub new: usize,

@@ -306,49 +306,141 @@ fn services() -> TableSpec {
     }
 }
 
-/// FOCUS 1.0–1.3 columns northstar reads, plus the `x_` columns it adds.
-fn costs() -> TableSpec {
+/// The FOCUS 1.0–1.3 cost-and-usage columns northstar keeps (names as FOCUS spells
+/// them), after the `x_` columns the importer adds: the line's identity, the import
+/// (billing account and period) it belongs to, and where it came from. Enumerations
+/// are not constrained here: `northstar check` reports values FOCUS does not allow.
+pub fn costs() -> TableSpec {
+    let mut columns = vec![
+        req("x_line_id", Text),
+        req("x_import_id", Text),
+        req("x_provider", Text),
+        col("x_source_file", Text),
+        col("x_source_format", Text),
+        col("x_focus_version", Text),
+    ];
+    columns.extend(FOCUS_COLUMNS.iter().map(|(name, ty)| ColumnSpec {
+        required: REQUIRED_FOCUS.contains(name),
+        ..col(name, *ty)
+    }));
     TableSpec {
         name: "costs",
-        columns: vec![
-            req("x_line_id", Text),
-            col("x_source_file", Text),
-            col("x_team", Text),
-            col("x_service", Text),
-            req("BilledCost", Float),
-            req("EffectiveCost", Float),
-            col("ListCost", Float),
-            col("ContractedCost", Float),
-            req("BillingCurrency", Text),
-            col("BillingAccountId", Text),
-            col("BillingAccountName", Text),
-            col("BillingPeriodStart", Timestamp),
-            col("BillingPeriodEnd", Timestamp),
-            req("ChargePeriodStart", Timestamp),
-            col("ChargePeriodEnd", Timestamp),
-            col("ChargeCategory", Text),
-            col("ChargeDescription", Text),
-            col("ProviderName", Text),
-            col("PublisherName", Text),
-            col("InvoiceIssuerName", Text),
-            col("SubAccountId", Text),
-            col("SubAccountName", Text),
-            col("RegionId", Text),
-            col("RegionName", Text),
-            col("ResourceId", Text),
-            col("ResourceName", Text),
-            col("ResourceType", Text),
-            col("ServiceCategory", Text),
-            col("ServiceName", Text),
-            col("SkuId", Text),
-            col("PricingUnit", Text),
-            col("PricingQuantity", Float),
-            col("ConsumedQuantity", Float),
-            col("ConsumedUnit", Text),
-            col("Tags", Text),
-        ],
+        columns,
         key: &["x_line_id"],
         ignore_unknown_columns: true,
+    }
+}
+
+/// FOCUS columns a stored cost line must have: without them a line cannot be
+/// placed in time, summed, or told apart from another account's.
+pub const REQUIRED_FOCUS: &[&str] = &[
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+];
+
+/// The FOCUS columns of the `costs` table and their types, in FOCUS order.
+pub const FOCUS_COLUMNS: &[(&str, ColumnType)] = &[
+    ("BilledCost", Float),
+    ("EffectiveCost", Float),
+    ("ListCost", Float),
+    ("ContractedCost", Float),
+    ("BillingCurrency", Text),
+    ("BillingAccountId", Text),
+    ("BillingAccountName", Text),
+    ("BillingAccountType", Text),
+    ("BillingPeriodStart", Timestamp),
+    ("BillingPeriodEnd", Timestamp),
+    ("ChargePeriodStart", Timestamp),
+    ("ChargePeriodEnd", Timestamp),
+    ("ChargeCategory", Text),
+    ("ChargeClass", Text),
+    ("ChargeDescription", Text),
+    ("ChargeFrequency", Text),
+    ("ProviderName", Text),
+    ("PublisherName", Text),
+    ("InvoiceIssuerName", Text),
+    ("ServiceProviderName", Text),
+    ("HostProviderName", Text),
+    ("InvoiceId", Text),
+    ("SubAccountId", Text),
+    ("SubAccountName", Text),
+    ("SubAccountType", Text),
+    ("RegionId", Text),
+    ("RegionName", Text),
+    ("AvailabilityZone", Text),
+    ("ResourceId", Text),
+    ("ResourceName", Text),
+    ("ResourceType", Text),
+    ("ServiceCategory", Text),
+    ("ServiceSubcategory", Text),
+    ("ServiceName", Text),
+    ("SkuId", Text),
+    ("SkuPriceId", Text),
+    ("SkuMeter", Text),
+    ("PricingCategory", Text),
+    ("PricingUnit", Text),
+    ("PricingQuantity", Float),
+    ("ListUnitPrice", Float),
+    ("ContractedUnitPrice", Float),
+    ("ConsumedQuantity", Float),
+    ("ConsumedUnit", Text),
+    ("CommitmentDiscountId", Text),
+    ("CommitmentDiscountName", Text),
+    ("CommitmentDiscountCategory", Text),
+    ("CommitmentDiscountType", Text),
+    ("CommitmentDiscountStatus", Text),
+    ("CommitmentDiscountQuantity", Float),
+    ("CommitmentDiscountUnit", Text),
+    ("CapacityReservationId", Text),
+    ("CapacityReservationStatus", Text),
+    ("PricingCurrency", Text),
+    ("PricingCurrencyEffectiveCost", Float),
+    ("PricingCurrencyListUnitPrice", Float),
+    ("PricingCurrencyContractedUnitPrice", Float),
+    ("Tags", Text),
+];
+
+/// One row per billing account, provider and billing period: the import whose
+/// lines are current. Re-importing a restated period writes a new version of its
+/// row, and the engine reads only the lines of the newest one.
+pub fn cost_imports() -> TableSpec {
+    TableSpec {
+        name: "cost_imports",
+        columns: vec![
+            req("provider", Text),
+            req("billing_account_id", Text),
+            req("billing_period_start", Timestamp),
+            req("import_id", Text),
+            req("lines", ColumnType::Int),
+            col("files", TextList),
+        ],
+        key: &["provider", "billing_account_id", "billing_period_start"],
+        ignore_unknown_columns: false,
+    }
+}
+
+/// One row per billing file read (by content hash): its format, FOCUS version, the
+/// columns it carried (for the presence checks of `northstar check`) and what the
+/// reader normalised on the way in.
+pub fn cost_files() -> TableSpec {
+    TableSpec {
+        name: "cost_files",
+        columns: vec![
+            req("file_sha256", Text),
+            req("file_name", Text),
+            req("format", Text),
+            col("focus_version", Text),
+            col("columns", TextList),
+            req("lines", ColumnType::Int),
+            req("rejected", ColumnType::Int),
+            col("notes", TextList),
+        ],
+        key: &["file_sha256"],
+        ignore_unknown_columns: false,
     }
 }
 
@@ -418,6 +510,8 @@ pub fn all_tables() -> Vec<TableSpec> {
         ticket_transitions(),
         platform_actions(),
         costs(),
+        cost_imports(),
+        cost_files(),
         quarantine(),
         okr_checkins(),
         scorecard_results(),

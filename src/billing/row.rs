@@ -1,0 +1,280 @@
+//! [`CostRow`]: one `costs` line being built by a reader, set by FOCUS column name,
+//! and [`finish`], the checks and normalisations every reader's rows go through.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use super::values::canonical_enum;
+use crate::lake::batch::Value;
+use crate::lake::tables::{self, ColumnType, TableSpec};
+
+static SPEC: LazyLock<TableSpec> = LazyLock::new(tables::costs);
+
+/// The `costs` table spec (built once).
+pub fn spec() -> &'static TableSpec {
+    &SPEC
+}
+
+/// FOCUS enumerations the reader brings to their spec spelling when a file differs
+/// only in case or dashes. Values FOCUS does not allow are kept as they are, for
+/// `northstar check` to report.
+pub const ENUMS: &[(&str, &[&str])] = &[
+    (
+        "ChargeCategory",
+        &["Usage", "Purchase", "Tax", "Credit", "Adjustment"],
+    ),
+    ("ChargeClass", &["Correction"]),
+    ("ChargeFrequency", &["One-Time", "Recurring", "Usage-Based"]),
+    (
+        "PricingCategory",
+        &["Standard", "Dynamic", "Committed", "Other"],
+    ),
+    ("CommitmentDiscountStatus", &["Used", "Unused"]),
+    ("CommitmentDiscountCategory", &["Spend", "Usage"]),
+    (
+        "ServiceCategory",
+        &[
+            "AI and Machine Learning",
+            "Analytics",
+            "Business Applications",
+            "Compute",
+            "Databases",
+            "Developer Tools",
+            "Multicloud",
+            "Identity",
+            "Integration",
+            "Internet of Things",
+            "Management and Governance",
+            "Media",
+            "Migration",
+            "Mobile",
+            "Networking",
+            "Security",
+            "Storage",
+            "Web",
+            "Other",
+        ],
+    ),
+];
+
+/// A problem with one field of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The column at fault, as the source file names it.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One cost line, by `costs` column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostRow {
+    values: Vec<Value>,
+}
+
+impl Default for CostRow {
+    fn default() -> Self {
+        CostRow {
+            values: vec![Value::Null; spec().columns.len()],
+        }
+    }
+}
+
+fn index(column: &str) -> Option<usize> {
+    spec().columns.iter().position(|c| c.name == column)
+}
+
+impl CostRow {
+    /// An empty row.
+    pub fn new() -> CostRow {
+        CostRow::default()
+    }
+
+    /// Sets a column. Names are the `costs` columns; any other name is a bug in a
+    /// reader, caught by the readers' tests (debug builds panic).
+    pub fn set(&mut self, column: &str, value: Value) {
+        match index(column) {
+            Some(i) => self.values[i] = value,
+            None => debug_assert!(false, "no costs column `{column}`"),
+        }
+    }
+
+    /// Sets a text column (`None` = null).
+    pub fn set_text(&mut self, column: &str, value: Option<impl Into<String>>) {
+        self.set(column, Value::opt_text(value));
+    }
+
+    /// Sets a number column (`None` = null).
+    pub fn set_number(&mut self, column: &str, value: Option<f64>) {
+        self.set(column, value.map_or(Value::Null, Value::Float));
+    }
+
+    /// Sets a timestamp column in microseconds (`None` = null).
+    pub fn set_time(&mut self, column: &str, value: Option<i64>) {
+        self.set(column, Value::opt_ts(value));
+    }
+
+    /// A column's value (`Null` for unknown names).
+    pub fn get(&self, column: &str) -> &Value {
+        index(column).map_or(&Value::Null, |i| &self.values[i])
+    }
+
+    /// A text column.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        match self.get(column) {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A number column.
+    pub fn number(&self, column: &str) -> Option<f64> {
+        match self.get(column) {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// A timestamp column, in microseconds.
+    pub fn time(&self, column: &str) -> Option<i64> {
+        match self.get(column) {
+            Value::Timestamp(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The values in `costs` column order.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
+    /// The values in `costs` column order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+}
+
+/// What readers normalised, by note (`ChargeFrequency: 'Usage-based' → 'Usage-Based'`)
+/// and count; stored per file in `cost_files.notes`.
+pub type Notes = BTreeMap<String, usize>;
+
+/// Checks a row every reader produced and applies the shared normalisations:
+/// enumerations re-spelt, the provider taken from `ServiceProviderName` (FOCUS 1.3)
+/// or `ProviderName`, a missing billing period derived from the charge's calendar
+/// month (UTC). Required columns missing is an error naming the column.
+pub fn finish(mut row: CostRow, notes: &mut Notes) -> Result<CostRow, FieldError> {
+    for (column, allowed) in ENUMS {
+        if let Some(v) = row.text(column)
+            && !allowed.contains(&v)
+            && let Some(canonical) = canonical_enum(v, allowed)
+        {
+            *notes
+                .entry(format!("{column}: '{v}' read as '{canonical}'"))
+                .or_default() += 1;
+            row.set(column, Value::text(canonical));
+        }
+    }
+    if row.text("x_provider").is_none() {
+        let provider = row
+            .text("ServiceProviderName")
+            .or(row.text("ProviderName"))
+            .unwrap_or("unknown")
+            .to_string();
+        row.set("x_provider", Value::Text(provider));
+    }
+    if row.time("BillingPeriodStart").is_none()
+        && let Some(start) = row.time("ChargePeriodStart")
+    {
+        let (month, next) = calendar_month(start);
+        row.set_time("BillingPeriodStart", Some(month));
+        if row.time("BillingPeriodEnd").is_none() {
+            row.set_time("BillingPeriodEnd", Some(next));
+        }
+        *notes
+            .entry("BillingPeriodStart: missing, taken from the charge's month".into())
+            .or_default() += 1;
+    }
+    for column in spec().columns.iter().filter(|c| c.required) {
+        if column.name.starts_with("x_") && column.name != "x_provider" {
+            continue;
+        }
+        if *row.get(column.name) == Value::Null {
+            return Err(FieldError::new(column.name, "required value is missing"));
+        }
+        debug_assert!(column.ty != ColumnType::TextList);
+    }
+    Ok(row)
+}
+
+/// The first instant of the UTC calendar month containing `us`, and of the next.
+pub fn calendar_month(us: i64) -> (i64, i64) {
+    use chrono::{DateTime, Datelike, NaiveDate};
+    let date = DateTime::from_timestamp_micros(us)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    let first = NaiveDate::from_ymd_opt(date.year(), date.month(), 1).unwrap_or(date);
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first);
+    let at = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map_or(0, |m| m.and_utc().timestamp_micros())
+    };
+    (at(first), at(next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::billing::values::parse_time;
+
+    fn minimal() -> CostRow {
+        let mut r = CostRow::new();
+        r.set_number("BilledCost", Some(1.0));
+        r.set_number("EffectiveCost", Some(0.9));
+        r.set_text("BillingCurrency", Some("USD"));
+        r.set_text("BillingAccountId", Some("a"));
+        r.set_time("ChargePeriodStart", parse_time("2024-09-14T10:00:00Z").ok());
+        r
+    }
+
+    #[test]
+    fn derives_period_and_provider_and_respells_enums() {
+        let mut r = minimal();
+        r.set_text("ChargeFrequency", Some("Usage-based"));
+        r.set_text("ChargeCategory", Some("Refund"));
+        r.set_text("ProviderName", Some("AWS"));
+        let mut notes = Notes::new();
+        let r = finish(r, &mut notes).unwrap();
+        assert_eq!(r.text("ChargeFrequency"), Some("Usage-Based"));
+        assert_eq!(r.text("ChargeCategory"), Some("Refund"));
+        assert_eq!(r.text("x_provider"), Some("AWS"));
+        assert_eq!(
+            r.time("BillingPeriodStart"),
+            parse_time("2024-09-01T00:00:00Z").ok()
+        );
+        assert_eq!(
+            r.time("BillingPeriodEnd"),
+            parse_time("2024-10-01T00:00:00Z").ok()
+        );
+        assert_eq!(notes.len(), 2);
+    }
+
+    #[test]
+    fn missing_required_column_is_named() {
+        let mut r = minimal();
+        r.set_number("EffectiveCost", None);
+        let err = finish(r, &mut Notes::new()).unwrap_err();
+        assert_eq!(err.field, "EffectiveCost");
+    }
+}

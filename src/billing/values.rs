@@ -1,0 +1,245 @@
+//! Lenient readers for the cells billing exports actually contain.
+//!
+//! Exports in the wild write nulls as `NULL`/`null`, money as `"$10,000.00 "` or
+//! `5.2E-9`, and dates as RFC 3339, `2024-09-01 00:00:00`, `2024-01-01T00:00Z`,
+//! `2023-11-01T00:00:00.000Z`, `9/2/2023` or `4/1/25`. Each reader accepts those
+//! and rejects anything else with a reason naming the value.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::Value as Json;
+
+/// Whether a text cell stands for "no value".
+pub fn is_null_text(t: &str) -> bool {
+    let t = t.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("null") || t.eq_ignore_ascii_case("none")
+}
+
+/// A cell as text, `None` for null, empty and `NULL`. Numbers and booleans are
+/// written as JSON writes them; objects and arrays as compact JSON.
+pub fn text(cell: Option<&Json>) -> Option<String> {
+    match cell? {
+        Json::Null => None,
+        Json::String(s) if is_null_text(s) => None,
+        Json::String(s) => Some(s.trim().to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// A money or quantity cell: numbers, numeric text (scientific notation allowed),
+/// and currency-formatted text (`"$10,000.00 "`, `(12.50)` for negatives).
+pub fn number(cell: Option<&Json>) -> Result<Option<f64>, String> {
+    match cell {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Number(n)) => n
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("not a finite number: `{n}`")),
+        Some(Json::String(s)) if is_null_text(s) => Ok(None),
+        Some(Json::String(s)) => parse_number(s).map(Some),
+        Some(other) => Err(format!("not a number: `{other}`")),
+    }
+}
+
+/// Numeric text, tolerating a currency symbol, thousands separators, spaces and
+/// accounting parentheses.
+pub fn parse_number(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    if let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+    {
+        return Ok(f);
+    }
+    let (negative, inner) = match t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        Some(inner) => (true, inner),
+        None => (false, t),
+    };
+    let cleaned: String = inner
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | ',' | ' ' | '\u{a0}'))
+        .collect();
+    match cleaned.parse::<f64>() {
+        Ok(f) if f.is_finite() && !cleaned.is_empty() => Ok(if negative { -f } else { f }),
+        _ => Err(format!("not a number: `{s}`")),
+    }
+}
+
+/// A date-time cell in microseconds since the epoch, UTC. Text without a zone is
+/// read as UTC (billing exports are UTC by their specs); numbers are epoch
+/// milliseconds (as some Parquet writers store them).
+pub fn time(cell: Option<&Json>) -> Result<Option<i64>, String> {
+    match cell {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) if is_null_text(s) => Ok(None),
+        Some(Json::String(s)) => parse_time(s).map(Some),
+        Some(other) => Err(format!("not a date or time: `{other}`")),
+    }
+}
+
+const NAIVE_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+];
+
+const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d"];
+
+/// See [`time`]: RFC 3339, ISO without zone or seconds, US `M/D/YYYY` and `M/D/YY`.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(ts) = DateTime::parse_from_rfc3339(t) {
+        return Ok(ts.timestamp_micros());
+    }
+    // `2024-01-01T00:00Z`, `2024-01-01 00:00:00 UTC`, `...+00:00` without seconds.
+    let bare = t
+        .strip_suffix(" UTC")
+        .or_else(|| t.strip_suffix('Z'))
+        .or_else(|| t.strip_suffix("+00:00"))
+        .unwrap_or(t);
+    // `4/1/25`: a two-digit year is 20xx (chrono's `%Y` would read year 25).
+    let two_digit_year = bare
+        .rsplit('/')
+        .next()
+        .is_some_and(|y| bare.contains('/') && y.len() == 2);
+    if two_digit_year && let Ok(d) = NaiveDate::parse_from_str(bare, "%m/%d/%y") {
+        return Ok(midnight(d));
+    }
+    for f in NAIVE_FORMATS {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(bare, f) {
+            return Ok(dt.and_utc().timestamp_micros());
+        }
+    }
+    for f in DATE_FORMATS {
+        if let Ok(d) = NaiveDate::parse_from_str(bare, f) {
+            return Ok(midnight(d));
+        }
+    }
+    Err(format!(
+        "not a date or time (like 2024-05-01T12:00:00Z or 5/1/2024): `{s}`"
+    ))
+}
+
+fn midnight(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0)
+        .map_or(0, |m| m.and_utc().timestamp_micros())
+}
+
+/// The spelling of `value` among `allowed` when they differ only in case, spaces,
+/// `-` or `_` (`Usage-based` → `Usage-Based`, `usagebased` → `Usage-Based`).
+pub fn canonical_enum(value: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '_'))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let wanted = squash(value);
+    allowed.iter().copied().find(|a| squash(a) == wanted)
+}
+
+/// A tags cell as a JSON object string: JSON objects as they are, Azure EA's
+/// brace-less `"k": "v","k2": "v2"` wrapped, and key-value lists (`[{"key":..,
+/// "value":..}]`, GCP labels) folded into one object. `None` when empty.
+pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String, Json>>, String> {
+    let parsed = match cell {
+        None | Some(Json::Null) => return Ok(None),
+        Some(Json::String(s)) if is_null_text(s) || s.trim() == "{}" => return Ok(None),
+        Some(Json::String(s)) => {
+            let t = s.trim();
+            let candidate = if t.starts_with('{') || t.starts_with('[') {
+                t.to_string()
+            } else {
+                format!("{{{t}}}")
+            };
+            serde_json::from_str::<Json>(&candidate)
+                .map_err(|e| format!("tags are not a JSON object ({e}): `{s}`"))?
+        }
+        Some(other) => other.clone(),
+    };
+    match parsed {
+        Json::Object(map) if map.is_empty() => Ok(None),
+        Json::Object(map) => Ok(Some(
+            map.into_iter()
+                .map(|(k, v)| (k.trim().to_string(), v))
+                .collect(),
+        )),
+        Json::Array(items) => {
+            let mut map = serde_json::Map::new();
+            for item in items {
+                let key = text(item.get("key"));
+                if let Some(key) = key {
+                    map.insert(key, item.get("value").cloned().unwrap_or(Json::Null));
+                }
+            }
+            Ok((!map.is_empty()).then_some(map))
+        }
+        other => Err(format!("tags are not a JSON object: `{other}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(s: &str) -> i64 {
+        parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn every_date_spelling_seen_in_exports() {
+        let iso = t("2024-09-01T00:00:00Z");
+        for s in [
+            "2024-09-01 00:00:00",
+            "2024-09-01T00:00Z",
+            "2024-09-01T00:00:00.000Z",
+            "2024-09-01",
+            "9/1/2024",
+            "09/01/2024",
+            "9/1/24",
+            "2024-09-01 00:00:00 UTC",
+        ] {
+            assert_eq!(t(s), iso, "{s}");
+        }
+        assert!(parse_time("2024-13-01").is_err());
+        assert!(parse_time("T30:00:00Z").is_err());
+    }
+
+    #[test]
+    fn money_as_text() {
+        assert_eq!(parse_number("$10,000.00 ").unwrap(), 10_000.0);
+        assert_eq!(parse_number("5.2E-9").unwrap(), 5.2e-9);
+        assert_eq!(parse_number("(12.50)").unwrap(), -12.5);
+        assert!(parse_number("ten").is_err());
+        assert!(parse_number("NaN").is_err());
+        assert_eq!(number(Some(&json!("NULL"))).unwrap(), None);
+        assert_eq!(number(Some(&json!(1.5))).unwrap(), Some(1.5));
+    }
+
+    #[test]
+    fn enums_match_regardless_of_case_and_dashes() {
+        let allowed = &["Usage-Based", "Recurring", "One-Time"];
+        assert_eq!(canonical_enum("Usage-based", allowed), Some("Usage-Based"));
+        assert_eq!(canonical_enum("UsageBased", allowed), Some("Usage-Based"));
+        assert_eq!(canonical_enum("onetime", allowed), Some("One-Time"));
+        assert_eq!(canonical_enum("Monthly", allowed), None);
+    }
+
+    #[test]
+    fn tags_in_three_shapes() {
+        let azure = json!(r#""env": "prod","org": "trey""#);
+        let m = tags_object(Some(&azure)).unwrap().unwrap();
+        assert_eq!(m["org"], json!("trey"));
+        let focus = json!(r#"{"team":"a"," org":"b"}"#);
+        let m = tags_object(Some(&focus)).unwrap().unwrap();
+        assert_eq!(m["org"], json!("b"));
+        let gcp = json!([{"key": "team", "value": "x"}]);
+        assert_eq!(tags_object(Some(&gcp)).unwrap().unwrap()["team"], json!("x"));
+        assert_eq!(tags_object(Some(&json!("NULL"))).unwrap(), None);
+        assert!(tags_object(Some(&json!("{not json"))).is_err());
+    }
+}
