@@ -1,6 +1,7 @@
 //! The single integration-test binary: one module per area, shared helpers in
 //! `support`.
 
+mod billing_import;
 mod cli;
 mod collect_git;
 mod collect_github;
@@ -9,6 +10,8 @@ mod collect_jira;
 mod collect_pagerduty;
 mod collect_servicenow;
 mod collector_runs;
+mod cost_allocation;
+mod cost_metrics;
 mod custom_metrics;
 mod fake_github;
 mod fake_gitlab;
@@ -17,6 +20,7 @@ mod fake_jira;
 mod fake_pagerduty;
 mod fake_server;
 mod fake_servicenow;
+mod focus_check;
 mod golden;
 mod import;
 mod lake;

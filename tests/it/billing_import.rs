@@ -1,0 +1,1 @@
+//! (filled in by the billing_import work)

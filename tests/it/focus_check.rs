@@ -1,0 +1,1 @@
+//! (filled in by the focus_check work)
