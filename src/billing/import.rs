@@ -133,8 +133,12 @@ pub async fn store(lake: &Lake, files: Vec<BillingFile>, skip_bad: bool) -> Resu
             replaced: previous.is_some_and(|p| *p != import_id),
             unchanged: previous == Some(&import_id),
         });
-        import_rows.push(import_row);
-        cost_rows.append(&mut values);
+        // A period whose lines are exactly the current import's is skipped whole,
+        // even when read from a renamed copy of the file.
+        if previous != Some(&import_id) {
+            import_rows.push(import_row);
+            cost_rows.append(&mut values);
+        }
     }
     summary.written = lake.write_changed(&tables::costs(), cost_rows).await?;
     lake.write_changed(&tables::cost_imports(), import_rows).await?;

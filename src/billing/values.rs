@@ -8,6 +8,9 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value as Json;
 
+use super::row::FieldError;
+use super::tabular::SourceRecord;
+
 /// Whether a text cell stands for "no value".
 pub fn is_null_text(t: &str) -> bool {
     let t = t.trim();
@@ -181,6 +184,116 @@ pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String,
     }
 }
 
+/// The header column among `names` (first alias that matches, case-insensitively),
+/// as the file spells it: exports of one provider differ in casing and naming
+/// (`Cost`, `CostInBillingCurrency`, `costInBillingCurrency`).
+pub fn find_column(header: &[String], names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| {
+        header
+            .iter()
+            .find(|h| h.eq_ignore_ascii_case(n))
+            .cloned()
+    })
+}
+
+/// A record's cell as text (see [`text`]); `None` when `column` is.
+pub fn text_in(record: &SourceRecord, column: Option<&str>) -> Option<String> {
+    text(column.and_then(|c| record.get(c)))
+}
+
+/// A record's cell as a number (see [`number`]); an error names the column.
+pub fn number_in(record: &SourceRecord, column: Option<&str>) -> Result<Option<f64>, FieldError> {
+    match column {
+        Some(c) => number(record.get(c)).map_err(|reason| FieldError::new(c, reason)),
+        None => Ok(None),
+    }
+}
+
+/// A record's cell as a time (see [`time`]); an error names the column.
+pub fn time_in(record: &SourceRecord, column: Option<&str>) -> Result<Option<i64>, FieldError> {
+    match column {
+        Some(c) => time(record.get(c)).map_err(|reason| FieldError::new(c, reason)),
+        None => Ok(None),
+    }
+}
+
+/// A tag map as the compact JSON object string the `Tags` column holds, `None`
+/// when empty.
+pub fn tags_json(tags: serde_json::Map<String, Json>) -> Option<String> {
+    (!tags.is_empty()).then(|| Json::Object(tags).to_string())
+}
+
+/// One day in microseconds.
+pub const DAY_US: i64 = 86_400_000_000;
+
+/// Words in a provider's service or meter name → FOCUS `ServiceCategory`, first
+/// match wins. Deliberately small: a name none of them matches is `Other`, which
+/// FOCUS allows, rather than a guess. Management comes first so that "Log
+/// Analytics" is not read as Analytics; databases before storage so that a
+/// database's storage meter stays a database cost.
+const SERVICE_CATEGORIES: &[(&str, &[&str])] = &[
+    (
+        "Management and Governance",
+        &[
+            "log analytics", "monitor", "cloudwatch", "cloudtrail", "logging", "telemetry",
+            "cost management", "advisor", "config",
+        ],
+    ),
+    (
+        "AI and Machine Learning",
+        &["machine learning", "sagemaker", "vertex", "cognitive", "openai", "bedrock", "generative"],
+    ),
+    (
+        "Databases",
+        &[
+            "database", "sql", "dynamodb", "cosmos", "redis", "mysql", "postgres",
+            "spanner", "bigtable", "firestore", "elasticache", "nosql",
+        ],
+    ),
+    (
+        "Analytics",
+        &["bigquery", "glue", "athena", "redshift", "data factory", "dataflow", "kinesis", "synapse", "databricks"],
+    ),
+    (
+        "Security",
+        &["security", "threat", "key vault", "key management", "kms", "guardduty", "waf", "secret", "defender"],
+    ),
+    ("Identity", &["identity", "active directory", "entra", "cognito"]),
+    (
+        "Integration",
+        &["notification", "queue", "sns", "sqs", "pub/sub", "service bus", "event grid", "logic apps", "eventbridge"],
+    ),
+    ("Internet of Things", &["iot"]),
+    (
+        "Networking",
+        &[
+            "network", "data transfer", "datatransfer", "cdn", "cloudfront", "dns", "route 53",
+            "vpc", "virtual private cloud", "load balanc", "bandwidth", "peering", "gateway", "vcn",
+        ],
+    ),
+    (
+        "Storage",
+        &["storage", "blob", "glacier", "disk", "objectstore", "backup", "archive", "file system"],
+    ),
+    (
+        "Compute",
+        &[
+            "compute", "ec2", "virtual machine", "lambda", "kubernetes", "container", "fargate",
+            "app service", "functions", "batch", "cloud run",
+        ],
+    ),
+    ("Developer Tools", &["cloudshell", "cloud shell", "codebuild", "devops", "apex"]),
+];
+
+/// The FOCUS `ServiceCategory` of a service name (see [`SERVICE_CATEGORIES`]).
+pub fn service_category(service: &str) -> &'static str {
+    let name = service.to_ascii_lowercase();
+    SERVICE_CATEGORIES
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| name.contains(w)))
+        .map_or("Other", |(category, _)| category)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +354,22 @@ mod tests {
         assert_eq!(tags_object(Some(&gcp)).unwrap().unwrap()["team"], json!("x"));
         assert_eq!(tags_object(Some(&json!("NULL"))).unwrap(), None);
         assert!(tags_object(Some(&json!("{not json"))).is_err());
+    }
+
+    #[test]
+    fn service_categories_from_names() {
+        assert_eq!(service_category("Amazon Simple Storage Service"), "Storage");
+        assert_eq!(service_category("Log Analytics"), "Management and Governance");
+        assert_eq!(service_category("Virtual Machines"), "Compute");
+        assert_eq!(service_category("SQL Managed Instance"), "Databases");
+        assert_eq!(service_category("Something new"), "Other");
+    }
+
+    #[test]
+    fn columns_by_alias_and_case() {
+        let header = vec!["costInBillingCurrency".to_string(), "Date".to_string()];
+        let found = find_column(&header, &["Cost", "CostInBillingCurrency"]);
+        assert_eq!(found.as_deref(), Some("costInBillingCurrency"));
+        assert_eq!(find_column(&header, &["Quantity"]), None);
     }
 }

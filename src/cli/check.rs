@@ -17,7 +17,7 @@ use crate::report::metrics::{Window, params_for};
 pub struct CheckArgs {}
 
 pub async fn run(_args: CheckArgs, lake: &Lake, config: &Config) -> Result<()> {
-    let mut engine = Engine::open(lake, &config.metrics).await?;
+    let mut engine = Engine::for_config(lake, config).await?;
     engine.load_custom(&config.custom_dir())?;
     for spec in all_tables() {
         let files = lake.files(spec.name).await?;

@@ -30,7 +30,7 @@ pub struct ComputeArgs {
 
 pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> {
     let window = window(args.from.as_deref(), args.to.as_deref())?;
-    let mut engine = Engine::open(lake, &config.metrics).await?;
+    let mut engine = Engine::for_config(lake, config).await?;
     engine.load_custom(&config.custom_dir())?;
     let doc = metrics::compute(&engine, window, config, Utc::now()).await?;
     okrs::record_checkins(lake, &doc).await?;

@@ -37,7 +37,7 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
         to: parse_instant("demo end", demo::DEMO_END)?,
     };
     let config = demo::goals::with_demo_goals(config)?;
-    let mut engine = Engine::open(&lake, &config.metrics).await?;
+    let mut engine = Engine::for_config(&lake, &config).await?;
     engine.load_custom(&config.custom_dir())?;
     let doc = metrics::compute(&engine, window, &config, Utc::now()).await?;
     okrs::record_checkins(&lake, &doc).await?;

@@ -58,7 +58,7 @@ pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
         (None, None) => return Err(Error::Usage("give SQL or --file".into())),
     };
     let params = parse_params(&args.params)?;
-    let engine = Engine::open(lake, &config.metrics).await?;
+    let engine = Engine::for_config(lake, config).await?;
     let batches = engine.execute("adhoc", &sql, &params).await?;
     match args.format {
         Format::Table => {

@@ -7,8 +7,10 @@
 //! placeholders: user input is never formatted into SQL text.
 
 pub mod columns;
+mod cost_tables;
 pub mod custom;
 mod derived;
+pub mod focus_checks;
 pub mod queries;
 
 use std::collections::HashMap;
@@ -24,7 +26,7 @@ use datafusion::datasource::listing::{
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
-use crate::config::MetricSettings;
+use crate::config::{Config, CostConfig, MetricSettings};
 use crate::enrich;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
@@ -40,8 +42,23 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Registers the lake, runs enrichment and registers every view.
+    /// Registers the lake, runs enrichment and registers every view, with the
+    /// default cost allocation (the `team` and `service` tags).
     pub async fn open(lake: &Lake, settings: &MetricSettings) -> Result<Engine> {
+        Engine::open_with_cost(lake, settings, &CostConfig::default()).await
+    }
+
+    /// [`Engine::open`] with the metric settings and `[cost]` of `config`.
+    pub async fn for_config(lake: &Lake, config: &Config) -> Result<Engine> {
+        Engine::open_with_cost(lake, &config.metrics, &config.cost).await
+    }
+
+    /// [`Engine::open`] with explicit cost allocation rules, budgets and rates.
+    pub async fn open_with_cost(
+        lake: &Lake,
+        settings: &MetricSettings,
+        cost: &CostConfig,
+    ) -> Result<Engine> {
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         let engine = Engine {
@@ -64,6 +81,7 @@ impl Engine {
             "Enriched the lake."
         );
         engine.register_derived(&enriched)?;
+        engine.register_cost_tables(cost).await?;
         engine.register_views(queries::STAGING_AFTER_ENRICH).await?;
         Ok(engine)
     }

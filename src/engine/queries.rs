@@ -14,6 +14,10 @@ pub const STAGING_BEFORE_ENRICH: &[(&str, &str)] = &[
         "prod_deployments",
         include_str!("../../queries/staging/prod_deployments.sql"),
     ),
+    (
+        "billing_lines",
+        include_str!("../../queries/staging/billing_lines.sql"),
+    ),
 ];
 
 /// Views that read the derived tables, registered after enrichment.
@@ -25,6 +29,10 @@ pub const STAGING_AFTER_ENRICH: &[(&str, &str)] = &[
     (
         "lead_time_samples",
         include_str!("../../queries/staging/lead_time_samples.sql"),
+    ),
+    (
+        "cost_lines",
+        include_str!("../../queries/staging/cost_lines.sql"),
     ),
 ];
 

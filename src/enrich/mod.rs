@@ -11,6 +11,7 @@
 //! Enrichment is pure: rows in, rows out. The engine feeds it and registers the result.
 
 pub mod commit_graph;
+pub mod cost_allocation;
 
 use std::collections::{HashMap, HashSet};
 

@@ -12,6 +12,10 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+pub mod cost;
+
+pub use cost::CostConfig;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +44,9 @@ pub struct Config {
     /// Where custom metric SQL lives.
     #[serde(default)]
     pub queries: QueriesConfig,
+    /// Cost allocation, budgets, exchange rates, anomalies.
+    #[serde(default)]
+    pub cost: CostConfig,
     /// The folder of the config file (relative paths in it are relative to this);
     /// None for the built-in defaults (the working directory).
     #[serde(skip)]
@@ -781,6 +788,7 @@ impl Config {
         self.validate_north_star()?;
         self.validate_okrs()?;
         self.validate_scorecards()?;
+        self.cost.validate()?;
         if self.metrics.link_window_days == 0 {
             return Err(Error::Config {
                 key: "metrics.link_window_days".into(),
@@ -906,7 +914,7 @@ mod tests {
 
     #[test]
     fn example_config_parses() {
-        let text = include_str!("../northstar.example.toml");
+        let text = include_str!("../../northstar.example.toml");
         let config = Config::parse(text, "northstar.example.toml").unwrap();
         assert_eq!(config.metrics.link_window_days, 7);
         assert!(!config.sources.is_empty());

@@ -1,0 +1,18 @@
+-- Allocation audit: where each rule moved cost, per month, rule, split method, team
+-- and currency.
+-- Parameters: $from, $to.
+-- amount = Σ effective_cost of the allocated shares in the window (by day, calendar
+--   months); n = lines (distinct x_line_id) the rule gave (a share of) to the team.
+--   allocation_rule is NULL (split_method 'unallocated') for lines no rule matched.
+SELECT
+    CAST(date_trunc('month', day) AS DATE) AS period_start,
+    allocation_rule,
+    split_method,
+    team,
+    currency,
+    count(DISTINCT x_line_id) AS n,
+    sum(effective_cost) AS amount
+FROM cost_lines
+WHERE day >= $from AND day < $to
+GROUP BY CAST(date_trunc('month', day) AS DATE), allocation_rule, split_method, team, currency
+ORDER BY period_start, allocation_rule, split_method, team, currency

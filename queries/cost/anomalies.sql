@@ -1,0 +1,135 @@
+-- Cost anomalies: days in the window whose effective cost is far from the same
+-- weekday's usual cost, per team and per (team, service), per currency.
+-- Parameters: $from, $to, $anomaly_threshold (default 3.5), $anomaly_min_amount
+--   (default 50.0), $anomaly_weeks (default 8).
+-- Keys (level): 'team' = a team's whole cost (service NULL; lines with no service
+--   count here only); 'service' = a (team, service) pair with a service. A spike in
+--   one service may therefore show at both levels.
+-- Daily series: per key, a dense daily series from its first day with cost (looking
+--   back at most $anomaly_weeks weeks before $from) to the last day with any cost
+--   line (all keys, before $to: the export's last day). A day with no line of the
+--   key in that span costs 0, so a key that stops spending shows as a drop; days
+--   after the export's last day are not judged.
+-- Expected: for a day d in the window, the history is the key's cost on d − 7,
+--   d − 14, … d − 7 × $anomaly_weeks that lie in its series (n = how many weeks);
+--   fewer than 3 → no verdict. expected = median(history); MAD = median(|history −
+--   expected|). scale = greatest(MAD, 0.05 × |expected|, 0.01): the floor keeps a
+--   flat history (MAD 0) from making every cent an anomaly.
+-- z = 0.6745 × (cost − expected) / scale (robust z-score); flagged when |z| ≥
+--   $anomaly_threshold and |cost − expected| ≥ $anomaly_min_amount. Only flagged
+--   days are returned, with low/high = expected ∓ threshold × scale / 0.6745 (the
+--   band outside which |z| ≥ threshold) and direction 'spike' (above) or 'drop'.
+WITH bounds AS (
+    SELECT
+        CAST(floor(extract(epoch FROM $from) / 86400) AS BIGINT) AS from_di,
+        CAST(ceil(extract(epoch FROM $to) / 86400) AS BIGINT) AS to_di,
+        CAST(floor(extract(epoch FROM $from) / 86400) AS BIGINT)
+            - 7 * CAST($anomaly_weeks AS BIGINT) AS lookback_di
+),
+lines AS (
+    SELECT
+        c.team,
+        c.service,
+        c.currency,
+        CAST(floor(extract(epoch FROM c.day) / 86400) AS BIGINT) AS di,
+        c.effective_cost
+    FROM cost_lines c
+    CROSS JOIN bounds b
+    WHERE c.day < $to
+      AND CAST(floor(extract(epoch FROM c.day) / 86400) AS BIGINT) >= b.lookback_di
+),
+daily AS (
+    SELECT 'team' AS level, team, CAST(NULL AS VARCHAR) AS service, currency, di,
+           sum(effective_cost) AS cost
+    FROM lines
+    GROUP BY team, currency, di
+    UNION ALL
+    SELECT 'service' AS level, team, service, currency, di, sum(effective_cost) AS cost
+    FROM lines
+    WHERE service IS NOT NULL
+    GROUP BY team, service, currency, di
+),
+last_day AS (
+    SELECT max(di) AS last_di FROM lines
+),
+spans AS (
+    SELECT level, team, service, currency, min(di) AS first_di
+    FROM daily
+    GROUP BY level, team, service, currency
+),
+calendar AS (
+    SELECT unnest(range(lookback_di, to_di)) AS di FROM bounds
+),
+series AS (
+    SELECT
+        s.level,
+        s.team,
+        s.service,
+        s.currency,
+        c.di,
+        c.di % 7 AS weekday,
+        COALESCE(d.cost, 0.0) AS cost
+    FROM spans s
+    CROSS JOIN last_day l
+    JOIN calendar c ON c.di >= s.first_di AND c.di <= l.last_di
+    LEFT JOIN daily d
+        ON d.level = s.level AND d.team = s.team
+       AND d.service IS NOT DISTINCT FROM s.service
+       AND d.currency = s.currency AND d.di = c.di
+),
+history AS (
+    SELECT t.level, t.team, t.service, t.currency, t.di, t.cost, h.cost AS past_cost
+    FROM series t
+    CROSS JOIN bounds b
+    JOIN series h
+        ON h.level = t.level AND h.team = t.team
+       AND h.service IS NOT DISTINCT FROM t.service
+       AND h.currency = t.currency AND h.weekday = t.weekday
+    WHERE t.di >= b.from_di
+      AND h.di < t.di
+      AND h.di >= t.di - 7 * CAST($anomaly_weeks AS BIGINT)
+),
+centre AS (
+    SELECT level, team, service, currency, di, cost, median(past_cost) AS expected,
+           count(*) AS n
+    FROM history
+    GROUP BY level, team, service, currency, di, cost
+),
+spread AS (
+    SELECT
+        c.level, c.team, c.service, c.currency, c.di, c.cost, c.expected, c.n,
+        median(abs(h.past_cost - c.expected)) AS mad
+    FROM centre c
+    JOIN history h
+        ON h.level = c.level AND h.team = c.team
+       AND h.service IS NOT DISTINCT FROM c.service
+       AND h.currency = c.currency AND h.di = c.di
+    WHERE c.n >= 3
+    GROUP BY c.level, c.team, c.service, c.currency, c.di, c.cost, c.expected, c.n
+),
+scored AS (
+    SELECT
+        *,
+        greatest(mad, 0.05 * abs(expected), 0.01) AS scale,
+        0.6745 * (cost - expected) / greatest(mad, 0.05 * abs(expected), 0.01) AS z
+    FROM spread
+)
+SELECT
+    CAST(CAST(di AS INT) AS DATE) AS day,
+    level,
+    team,
+    service,
+    currency,
+    n,
+    cost,
+    expected,
+    expected - CAST($anomaly_threshold AS DOUBLE) * scale / 0.6745 AS low,
+    expected + CAST($anomaly_threshold AS DOUBLE) * scale / 0.6745 AS high,
+    mad,
+    scale,
+    z,
+    CASE WHEN cost > expected THEN 'spike' ELSE 'drop' END AS direction
+FROM scored
+WHERE abs(z) >= CAST($anomaly_threshold AS DOUBLE)
+  AND abs(cost - expected) >= CAST($anomaly_min_amount AS DOUBLE)
+ORDER BY day, level, team, service, currency

@@ -1,0 +1,118 @@
+//! FOCUS conformance checks over the current cost lines: the SQL in
+//! `queries/focus/`, one file per family of rules, each returning one row per rule
+//! (passed rules too) with how many lines or files it checked and how many broke it.
+//!
+//! Rule ids are those of the FOCUS validator's requirements model
+//! (`focus_validator/rules/model-1.2.json`); a check the model does not have carries
+//! an `-X-` id (`ChargePeriodStart-X-001-O`). Violations are findings about the data,
+//! not failures of the run: callers decide what to do with them.
+
+use serde::Serialize;
+
+use super::{Engine, Params, columns};
+use crate::error::Result;
+
+/// The rule families, in report order: name → SQL.
+pub const FOCUS_CHECKS: &[(&str, &str)] = &[
+    ("presence", include_str!("../../queries/focus/presence.sql")),
+    (
+        "nullability",
+        include_str!("../../queries/focus/nullability.sql"),
+    ),
+    (
+        "allowed_values",
+        include_str!("../../queries/focus/allowed_values.sql"),
+    ),
+    ("formats", include_str!("../../queries/focus/formats.sql")),
+    (
+        "consistency",
+        include_str!("../../queries/focus/consistency.sql"),
+    ),
+];
+
+/// Per current billing file, what the reader normalised on the way in
+/// (`cost_files.notes`): conformance findings fixed before the checks ran.
+pub const READER_NOTES: &str = include_str!("../../queries/focus/reader_notes.sql");
+
+/// The outcome of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleResult {
+    /// The family (`presence`, `nullability`, ...).
+    pub family: String,
+    /// The rule id, e.g. `BilledCost-C-003-M`.
+    pub rule_id: String,
+    /// The FOCUS column the rule is about.
+    pub column: String,
+    /// What the rule requires, in a sentence.
+    pub requirement: String,
+    /// Lines (presence and column-name rules: files) the rule applied to.
+    pub checked: i64,
+    /// How many of them break it.
+    pub violations: i64,
+    /// One that breaks it: a line id (`x_line_id`) or a file name.
+    pub example: Option<String>,
+}
+
+impl RuleResult {
+    /// Whether no checked line or file breaks the rule.
+    pub fn passed(&self) -> bool {
+        self.violations == 0
+    }
+}
+
+/// What the reader normalised in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReaderNotes {
+    /// The file, as imported.
+    pub file: String,
+    /// Notes with their counts, e.g. `ChargeFrequency: 'Usage-based' read as 'Usage-Based' (3)`.
+    pub notes: Vec<String>,
+}
+
+/// Runs every family of [`FOCUS_CHECKS`]; rules in family order, then as each file
+/// orders them.
+pub async fn run(engine: &Engine) -> Result<Vec<RuleResult>> {
+    let mut results = Vec::new();
+    for (family, sql) in FOCUS_CHECKS {
+        let label = format!("focus/{family}");
+        for batch in engine.execute(&label, sql, &Params::new()).await? {
+            let ids = columns::strings(&batch, "rule_id")?;
+            let focus_columns = columns::strings(&batch, "focus_column")?;
+            let requirements = columns::strings(&batch, "requirement")?;
+            let checked = columns::ints(&batch, "checked")?;
+            let violations = columns::ints(&batch, "violations")?;
+            let examples = columns::strings(&batch, "example")?;
+            for i in 0..batch.num_rows() {
+                results.push(RuleResult {
+                    family: (*family).to_string(),
+                    rule_id: ids[i].clone().unwrap_or_default(),
+                    column: focus_columns[i].clone().unwrap_or_default(),
+                    requirement: requirements[i].clone().unwrap_or_default(),
+                    checked: checked[i].unwrap_or(0),
+                    violations: violations[i].unwrap_or(0),
+                    example: examples[i].clone(),
+                });
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// The reader's normalisations of the files behind the current cost lines, by file.
+pub async fn reader_notes(engine: &Engine) -> Result<Vec<ReaderNotes>> {
+    let mut out = Vec::new();
+    for batch in engine
+        .execute("focus/reader_notes", READER_NOTES, &Params::new())
+        .await?
+    {
+        let files = columns::strings(&batch, "file_name")?;
+        let notes = columns::string_lists(&batch, "notes")?;
+        for (file, notes) in files.into_iter().zip(notes) {
+            out.push(ReaderNotes {
+                file: file.unwrap_or_default(),
+                notes,
+            });
+        }
+    }
+    Ok(out)
+}
