@@ -3,7 +3,8 @@
 -- Parameters: $from, $to.
 -- amount = Σ effective_cost of the allocated shares in the window (by day, calendar
 --   months); n = lines (distinct x_line_id) the rule gave (a share of) to the team.
---   allocation_rule is NULL (split_method 'unallocated') for lines no rule matched.
+--   allocation_rule and split_method as cost_lines gives them ('unallocated' for the
+--   lines no rule matched, which go to team 'unallocated').
 SELECT
     CAST(date_trunc('month', day) AS DATE) AS period_start,
     allocation_rule,

@@ -13,8 +13,8 @@
 -- Expected: for a day d in the window, the history is the key's cost on d − 7,
 --   d − 14, … d − 7 × $anomaly_weeks that lie in its series (n = how many weeks);
 --   fewer than 3 → no verdict. expected = median(history); MAD = median(|history −
---   expected|). scale = greatest(MAD, 0.05 × |expected|, 0.01): the floor keeps a
---   flat history (MAD 0) from making every cent an anomaly.
+--   expected|). scale = MAD, or when MAD is 0 (a flat history) greatest(0.05 ×
+--   |expected|, 0.01), so that a flat history does not make every cent an anomaly.
 -- z = 0.6745 × (cost − expected) / scale (robust z-score); flagged when |z| ≥
 --   $anomaly_threshold and |cost − expected| ≥ $anomaly_min_amount. Only flagged
 --   days are returned, with low/high = expected ∓ threshold × scale / 0.6745 (the
@@ -74,7 +74,7 @@ series AS (
     JOIN calendar c ON c.di >= s.first_di AND c.di <= l.last_di
     LEFT JOIN daily d
         ON d.level = s.level AND d.team = s.team
-       AND d.service IS NOT DISTINCT FROM s.service
+       AND (d.service IS NOT DISTINCT FROM s.service)
        AND d.currency = s.currency AND d.di = c.di
 ),
 history AS (
@@ -83,7 +83,7 @@ history AS (
     CROSS JOIN bounds b
     JOIN series h
         ON h.level = t.level AND h.team = t.team
-       AND h.service IS NOT DISTINCT FROM t.service
+       AND (h.service IS NOT DISTINCT FROM t.service)
        AND h.currency = t.currency AND h.weekday = t.weekday
     WHERE t.di >= b.from_di
       AND h.di < t.di
@@ -102,7 +102,7 @@ spread AS (
     FROM centre c
     JOIN history h
         ON h.level = c.level AND h.team = c.team
-       AND h.service IS NOT DISTINCT FROM c.service
+       AND (h.service IS NOT DISTINCT FROM c.service)
        AND h.currency = c.currency AND h.di = c.di
     WHERE c.n >= 3
     GROUP BY c.level, c.team, c.service, c.currency, c.di, c.cost, c.expected, c.n
@@ -110,9 +110,12 @@ spread AS (
 scored AS (
     SELECT
         *,
-        greatest(mad, 0.05 * abs(expected), 0.01) AS scale,
-        0.6745 * (cost - expected) / greatest(mad, 0.05 * abs(expected), 0.01) AS z
+        CASE WHEN mad > 0 THEN mad ELSE greatest(0.05 * abs(expected), 0.01) END AS scale
     FROM spread
+),
+judged AS (
+    SELECT *, 0.6745 * (cost - expected) / scale AS z
+    FROM scored
 )
 SELECT
     CAST(CAST(di AS INT) AS DATE) AS day,
@@ -129,7 +132,7 @@ SELECT
     scale,
     z,
     CASE WHEN cost > expected THEN 'spike' ELSE 'drop' END AS direction
-FROM scored
+FROM judged
 WHERE abs(z) >= CAST($anomaly_threshold AS DOUBLE)
   AND abs(cost - expected) >= CAST($anomaly_min_amount AS DOUBLE)
 ORDER BY day, level, team, service, currency

@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn legacy_names_become_cur2_names() {
-        assert_eq!(snake_name("lineItem/UnblendedCost"), "line_item_unblended_cost");
+        assert_eq!(
+            snake_name("lineItem/UnblendedCost"),
+            "line_item_unblended_cost"
+        );
         assert_eq!(snake_name("bill/PayerAccountId"), "bill_payer_account_id");
         assert_eq!(
             snake_name("savingsPlan/SavingsPlanARN"),
@@ -93,8 +96,8 @@ mod tests {
     }
 
     #[test]
-    fn a_cur2_header_is_not_legacy() {
-        let header = vec!["line_item_unblended_cost".to_string()];
+    fn missing_cost_column_is_named_as_the_csv_spells_it() {
+        let header = vec!["lineItem/BlendedCost".to_string()];
         let err = mapper(&header).err().unwrap();
         assert!(err.contains("lineItem/UnblendedCost"), "{err}");
     }

@@ -80,7 +80,9 @@ impl AwsMapper {
         for (snake, legacy_name) in REQUIRED {
             if !columns.contains_key(*snake) {
                 let name = if legacy { legacy_name } else { snake };
-                return Err(format!("not an AWS cost and usage report: no {name} column"));
+                return Err(format!(
+                    "not an AWS cost and usage report: no {name} column"
+                ));
             }
         }
         let has_start = columns.contains_key("line_item_usage_start_date")
@@ -91,7 +93,9 @@ impl AwsMapper {
             } else {
                 "line_item_usage_start_date"
             };
-            return Err(format!("not an AWS cost and usage report: no {name} column"));
+            return Err(format!(
+                "not an AWS cost and usage report: no {name} column"
+            ));
         }
         Ok(AwsMapper {
             columns,
@@ -192,7 +196,10 @@ impl AwsMapper {
         let unblended = self.number(r, "line_item_unblended_cost")?;
         let net = self.number(r, "line_item_net_unblended_cost")?;
         let billed = net.or(unblended).ok_or_else(|| {
-            FieldError::new(self.source("line_item_unblended_cost"), "required value is missing")
+            FieldError::new(
+                self.source("line_item_unblended_cost"),
+                "required value is missing",
+            )
         })?;
         let effective = match self.effective_cost(r, kind)? {
             Some(e) => e,
@@ -218,8 +225,14 @@ impl AwsMapper {
             unblended.unwrap_or(billed)
         };
         row.set_number("ContractedCost", Some(contracted));
-        row.set_number("ListUnitPrice", self.number(r, "pricing_public_on_demand_rate")?);
-        row.set_number("ContractedUnitPrice", self.number(r, "line_item_unblended_rate")?);
+        row.set_number(
+            "ListUnitPrice",
+            self.number(r, "pricing_public_on_demand_rate")?,
+        );
+        row.set_number(
+            "ContractedUnitPrice",
+            self.number(r, "line_item_unblended_rate")?,
+        );
         Ok((is_commitment_fee && effective != 0.0).then_some(effective))
     }
 
@@ -243,7 +256,10 @@ impl AwsMapper {
             "SavingsPlanNegation" | "SavingsPlanUpfrontFee" => Some(0.0),
             "DiscountedUsage" => self.first_number(
                 r,
-                &["reservation_net_effective_cost", "reservation_effective_cost"],
+                &[
+                    "reservation_net_effective_cost",
+                    "reservation_effective_cost",
+                ],
             )?,
             "RIFee" => {
                 let upfront = self.first_number(
@@ -284,8 +300,14 @@ impl AwsMapper {
     }
 
     fn periods(&self, r: &SourceRecord, row: &mut CostRow) -> Result<(), FieldError> {
-        row.set_time("BillingPeriodStart", self.time(r, "bill_billing_period_start_date")?);
-        row.set_time("BillingPeriodEnd", self.time(r, "bill_billing_period_end_date")?);
+        row.set_time(
+            "BillingPeriodStart",
+            self.time(r, "bill_billing_period_start_date")?,
+        );
+        row.set_time(
+            "BillingPeriodEnd",
+            self.time(r, "bill_billing_period_end_date")?,
+        );
         let (mut start, mut end) = (
             self.time(r, "line_item_usage_start_date")?,
             self.time(r, "line_item_usage_end_date")?,
@@ -308,9 +330,15 @@ impl AwsMapper {
     fn parties(&self, r: &SourceRecord, row: &mut CostRow) {
         row.set_text("BillingCurrency", self.text(r, "line_item_currency_code"));
         row.set_text("BillingAccountId", self.text(r, "bill_payer_account_id"));
-        row.set_text("BillingAccountName", self.text(r, "bill_payer_account_name"));
+        row.set_text(
+            "BillingAccountName",
+            self.text(r, "bill_payer_account_name"),
+        );
         row.set_text("SubAccountId", self.text(r, "line_item_usage_account_id"));
-        row.set_text("SubAccountName", self.text(r, "line_item_usage_account_name"));
+        row.set_text(
+            "SubAccountName",
+            self.text(r, "line_item_usage_account_name"),
+        );
         row.set_text("InvoiceId", self.text(r, "bill_invoice_id"));
         row.set_text("ProviderName", Some("AWS"));
         let publisher = self
@@ -319,7 +347,10 @@ impl AwsMapper {
         row.set_text("PublisherName", publisher.or(Some("AWS".into())));
         let issuer = self.text(r, "bill_invoicing_entity");
         row.set_text("InvoiceIssuerName", issuer.or(Some("AWS".into())));
-        row.set_text("ChargeDescription", self.text(r, "line_item_line_item_description"));
+        row.set_text(
+            "ChargeDescription",
+            self.text(r, "line_item_line_item_description"),
+        );
     }
 
     fn product(&self, r: &SourceRecord, kind: &str, row: &mut CostRow) -> Result<(), FieldError> {
@@ -342,7 +373,10 @@ impl AwsMapper {
             .or_else(|| self.text(r, "product_region"));
         row.set_text("RegionId", region);
         row.set_text("RegionName", self.text(r, "product_location"));
-        row.set_text("AvailabilityZone", self.text(r, "line_item_availability_zone"));
+        row.set_text(
+            "AvailabilityZone",
+            self.text(r, "line_item_availability_zone"),
+        );
         row.set_text("ResourceId", self.text(r, "line_item_resource_id"));
         row.set_text("SkuId", self.text(r, "product_sku"));
         row.set_text("SkuPriceId", self.text(r, "pricing_rate_code"));
@@ -361,7 +395,12 @@ impl AwsMapper {
         Ok(())
     }
 
-    fn pricing_category(&self, r: &SourceRecord, kind: &str, category: &str) -> Option<&'static str> {
+    fn pricing_category(
+        &self,
+        r: &SourceRecord,
+        kind: &str,
+        category: &str,
+    ) -> Option<&'static str> {
         if matches!(kind, "DiscountedUsage" | "SavingsPlanCoveredUsage") {
             return Some("Committed");
         }
@@ -429,8 +468,12 @@ fn set_charge(kind: &str, row: &mut CostRow) {
         "RIFee" | "SavingsPlanRecurringFee" => ("Purchase", None, "Recurring"),
         "Credit" => ("Credit", None, "One-Time"),
         "Refund" => ("Credit", Some("Correction"), "One-Time"),
-        "EdpDiscount" | "BundledDiscount" | "PrivateRateDiscount" | "Discount"
-        | "DistributorDiscount" | "SppDiscount" => ("Credit", None, "Usage-Based"),
+        "EdpDiscount"
+        | "BundledDiscount"
+        | "PrivateRateDiscount"
+        | "Discount"
+        | "DistributorDiscount"
+        | "SppDiscount" => ("Credit", None, "Usage-Based"),
         "" | "Usage" | "DiscountedUsage" | "SavingsPlanCoveredUsage" | "SavingsPlanNegation" => {
             ("Usage", None, "Usage-Based")
         }
@@ -486,10 +529,16 @@ mod tests {
         let row = &rows[0];
         assert_eq!(row.number("BilledCost"), Some(2.5));
         assert_eq!(row.number("EffectiveCost"), Some(2.5));
-        assert_eq!(row.text("ServiceName"), Some("Amazon Elastic Compute Cloud"));
+        assert_eq!(
+            row.text("ServiceName"),
+            Some("Amazon Elastic Compute Cloud")
+        );
         assert_eq!(row.text("ServiceCategory"), Some("Compute"));
         assert_eq!(row.text("RegionId"), Some("eu-west-1"));
-        assert_eq!(row.text("Tags"), Some(r#"{"aws:createdBy":"x","team":"payments"}"#));
+        assert_eq!(
+            row.text("Tags"),
+            Some(r#"{"aws:createdBy":"x","team":"payments"}"#)
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ use super::values::{self, DAY_US};
 /// without regard to case.
 const FIELDS: &[(&str, &[&str])] = &[
     ("cost", &["CostInBillingCurrency", "Cost", "PreTaxCost"]),
-    ("currency", &["BillingCurrencyCode", "BillingCurrency", "Currency"]),
+    (
+        "currency",
+        &["BillingCurrencyCode", "BillingCurrency", "Currency"],
+    ),
     ("date", &["Date", "UsageDateTime"]),
     ("account", &["BillingAccountId"]),
     ("account_name", &["BillingAccountName"]),
@@ -96,7 +99,9 @@ pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
         ("charge_type", "ChargeType"),
     ] {
         if !columns.contains_key(field) {
-            return Err(format!("not an Azure cost details export: no {name} column"));
+            return Err(format!(
+                "not an Azure cost details export: no {name} column"
+            ));
         }
     }
     let mca = values::find_column(header, MCA_ONLY).is_some();
@@ -189,7 +194,11 @@ impl AzureMapper {
             .number(r, "cost")?
             .ok_or_else(|| FieldError::new(cost_column, "required value is missing"))?;
         let billed = if kind.is_amortized_share() { 0.0 } else { cost };
-        let effective = if kind.is_commitment_purchase() { 0.0 } else { cost };
+        let effective = if kind.is_commitment_purchase() {
+            0.0
+        } else {
+            cost
+        };
         row.set_number("BilledCost", Some(billed));
         row.set_number("EffectiveCost", Some(effective));
         let quantity = self.number(r, "quantity")?;
@@ -258,12 +267,21 @@ impl AzureMapper {
         row.set_text("BillingAccountName", name);
         row.set_text("BillingCurrency", self.text(r, "currency"));
         let subscription = self.text(r, "subscription");
-        row.set_text("SubAccountId", subscription.map(|s| arm_id("/subscriptions/", &s)));
+        row.set_text(
+            "SubAccountId",
+            subscription.map(|s| arm_id("/subscriptions/", &s)),
+        );
         row.set_text("SubAccountName", self.text(r, "subscription_name"));
         row.set_text("InvoiceId", self.text(r, "invoice"));
         row.set_text("ProviderName", Some("Microsoft"));
-        row.set_text("PublisherName", self.text(r, "publisher").or(Some("Microsoft".into())));
-        row.set_text("InvoiceIssuerName", self.text(r, "partner").or(Some("Microsoft".into())));
+        row.set_text(
+            "PublisherName",
+            self.text(r, "publisher").or(Some("Microsoft".into())),
+        );
+        row.set_text(
+            "InvoiceIssuerName",
+            self.text(r, "partner").or(Some("Microsoft".into())),
+        );
     }
 
     fn resource(&self, r: &SourceRecord, row: &mut CostRow) {
@@ -277,18 +295,26 @@ impl AzureMapper {
         row.set_text("ServiceName", service);
         row.set_text("ChargeDescription", self.text(r, "product"));
         let resource_id = self.text(r, "resource_id");
-        row.set_text("ResourceType", resource_id.as_deref().and_then(resource_type));
+        row.set_text(
+            "ResourceType",
+            resource_id.as_deref().and_then(resource_type),
+        );
         row.set_text("ResourceId", resource_id);
         row.set_text("ResourceName", self.text(r, "resource_name"));
         let location = self.text(r, "location");
         row.set_text("RegionId", location.as_deref().map(region_id));
         row.set_text("RegionName", location);
         row.set_text("AvailabilityZone", self.text(r, "zone"));
-        let sku = self.text(r, "product_id").or_else(|| self.text(r, "meter_id"));
+        let sku = self
+            .text(r, "product_id")
+            .or_else(|| self.text(r, "meter_id"));
         row.set_text("SkuId", sku);
         row.set_text("SkuMeter", self.text(r, "meter_name"));
         let model = self.text(r, "pricing_model");
-        row.set_text("PricingCategory", model.as_deref().and_then(pricing_category));
+        row.set_text(
+            "PricingCategory",
+            model.as_deref().and_then(pricing_category),
+        );
     }
 
     fn commitment(&self, r: &SourceRecord, kind: &Kind, row: &mut CostRow) {
@@ -316,7 +342,12 @@ impl AzureMapper {
         }
     }
 
-    fn tags(&self, r: &SourceRecord, notes: &mut Notes, row: &mut CostRow) -> Result<(), FieldError> {
+    fn tags(
+        &self,
+        r: &SourceRecord,
+        notes: &mut Notes,
+        row: &mut CostRow,
+    ) -> Result<(), FieldError> {
         let Some(column) = self.col("tags") else {
             return Ok(());
         };
@@ -325,7 +356,9 @@ impl AzureMapper {
         if let (Some(Json::String(s)), Some(_)) = (cell, &tags)
             && !s.trim_start().starts_with('{')
         {
-            *notes.entry("Tags: JSON object without braces".into()).or_default() += 1;
+            *notes
+                .entry("Tags: JSON object without braces".into())
+                .or_default() += 1;
         }
         row.set_text("Tags", tags.and_then(values::tags_json));
         Ok(())
@@ -425,7 +458,10 @@ mod tests {
         assert_eq!(row.number("BilledCost"), Some(1.5));
         assert_eq!(row.number("EffectiveCost"), Some(1.5));
         assert_eq!(row.text("Tags"), Some(r#"{"env":"prod"}"#));
-        assert_eq!(row.text("ResourceType"), Some("Microsoft.Compute/virtualMachines"));
+        assert_eq!(
+            row.text("ResourceType"),
+            Some("Microsoft.Compute/virtualMachines")
+        );
         assert_eq!(
             row.text("BillingAccountId"),
             Some("/providers/Microsoft.Billing/billingAccounts/8611537")
@@ -453,7 +489,9 @@ mod tests {
 
     #[test]
     fn header_without_cost_is_refused() {
-        let err = mapper(&["Date".to_string(), "ChargeType".to_string()]).err().unwrap();
+        let err = mapper(&["Date".to_string(), "ChargeType".to_string()])
+            .err()
+            .unwrap();
         assert!(err.contains("CostInBillingCurrency"), "{err}");
     }
 }

@@ -31,7 +31,18 @@ use tabular::SourceRecord;
 pub use import::{CostImportOptions, CostImportSummary, import_costs};
 
 /// A billing export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// FOCUS 1.0–1.3 (any provider's FOCUS export).

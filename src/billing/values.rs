@@ -188,12 +188,9 @@ pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String,
 /// as the file spells it: exports of one provider differ in casing and naming
 /// (`Cost`, `CostInBillingCurrency`, `costInBillingCurrency`).
 pub fn find_column(header: &[String], names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| {
-        header
-            .iter()
-            .find(|h| h.eq_ignore_ascii_case(n))
-            .cloned()
-    })
+    names
+        .iter()
+        .find_map(|n| header.iter().find(|h| h.eq_ignore_ascii_case(n)).cloned())
 }
 
 /// A record's cell as text (see [`text`]); `None` when `column` is.
@@ -235,54 +232,145 @@ const SERVICE_CATEGORIES: &[(&str, &[&str])] = &[
     (
         "Management and Governance",
         &[
-            "log analytics", "monitor", "cloudwatch", "cloudtrail", "logging", "telemetry",
-            "cost management", "advisor", "config",
+            "log analytics",
+            "monitor",
+            "cloudwatch",
+            "cloudtrail",
+            "logging",
+            "telemetry",
+            "cost management",
+            "advisor",
+            "config",
         ],
     ),
     (
         "AI and Machine Learning",
-        &["machine learning", "sagemaker", "vertex", "cognitive", "openai", "bedrock", "generative"],
+        &[
+            "machine learning",
+            "sagemaker",
+            "vertex",
+            "cognitive",
+            "openai",
+            "bedrock",
+            "generative",
+        ],
     ),
     (
         "Databases",
         &[
-            "database", "sql", "dynamodb", "cosmos", "redis", "mysql", "postgres",
-            "spanner", "bigtable", "firestore", "elasticache", "nosql",
+            "database",
+            "sql",
+            "dynamodb",
+            "cosmos",
+            "redis",
+            "mysql",
+            "postgres",
+            "spanner",
+            "bigtable",
+            "firestore",
+            "elasticache",
+            "nosql",
         ],
     ),
     (
         "Analytics",
-        &["bigquery", "glue", "athena", "redshift", "data factory", "dataflow", "kinesis", "synapse", "databricks"],
+        &[
+            "bigquery",
+            "glue",
+            "athena",
+            "redshift",
+            "data factory",
+            "dataflow",
+            "kinesis",
+            "synapse",
+            "databricks",
+        ],
     ),
     (
         "Security",
-        &["security", "threat", "key vault", "key management", "kms", "guardduty", "waf", "secret", "defender"],
+        &[
+            "security",
+            "threat",
+            "key vault",
+            "key management",
+            "kms",
+            "guardduty",
+            "waf",
+            "secret",
+            "defender",
+        ],
     ),
-    ("Identity", &["identity", "active directory", "entra", "cognito"]),
+    (
+        "Identity",
+        &["identity", "active directory", "entra", "cognito"],
+    ),
     (
         "Integration",
-        &["notification", "queue", "sns", "sqs", "pub/sub", "service bus", "event grid", "logic apps", "eventbridge"],
+        &[
+            "notification",
+            "queue",
+            "sns",
+            "sqs",
+            "pub/sub",
+            "service bus",
+            "event grid",
+            "logic apps",
+            "eventbridge",
+        ],
     ),
     ("Internet of Things", &["iot"]),
     (
         "Networking",
         &[
-            "network", "data transfer", "datatransfer", "cdn", "cloudfront", "dns", "route 53",
-            "vpc", "virtual private cloud", "load balanc", "bandwidth", "peering", "gateway", "vcn",
+            "network",
+            "data transfer",
+            "datatransfer",
+            "cdn",
+            "cloudfront",
+            "dns",
+            "route 53",
+            "vpc",
+            "virtual private cloud",
+            "load balanc",
+            "bandwidth",
+            "peering",
+            "gateway",
+            "vcn",
         ],
     ),
     (
         "Storage",
-        &["storage", "blob", "glacier", "disk", "objectstore", "backup", "archive", "file system"],
+        &[
+            "storage",
+            "blob",
+            "glacier",
+            "disk",
+            "objectstore",
+            "backup",
+            "archive",
+            "file system",
+        ],
     ),
     (
         "Compute",
         &[
-            "compute", "ec2", "virtual machine", "lambda", "kubernetes", "container", "fargate",
-            "app service", "functions", "batch", "cloud run",
+            "compute",
+            "ec2",
+            "virtual machine",
+            "lambda",
+            "kubernetes",
+            "container",
+            "fargate",
+            "app service",
+            "functions",
+            "batch",
+            "cloud run",
         ],
     ),
-    ("Developer Tools", &["cloudshell", "cloud shell", "codebuild", "devops", "apex"]),
+    (
+        "Developer Tools",
+        &["cloudshell", "cloud shell", "codebuild", "devops", "apex"],
+    ),
 ];
 
 /// The FOCUS `ServiceCategory` of a service name (see [`SERVICE_CATEGORIES`]).
@@ -351,7 +439,10 @@ mod tests {
         let m = tags_object(Some(&focus)).unwrap().unwrap();
         assert_eq!(m["org"], json!("b"));
         let gcp = json!([{"key": "team", "value": "x"}]);
-        assert_eq!(tags_object(Some(&gcp)).unwrap().unwrap()["team"], json!("x"));
+        assert_eq!(
+            tags_object(Some(&gcp)).unwrap().unwrap()["team"],
+            json!("x")
+        );
         assert_eq!(tags_object(Some(&json!("NULL"))).unwrap(), None);
         assert!(tags_object(Some(&json!("{not json"))).is_err());
     }
@@ -359,7 +450,10 @@ mod tests {
     #[test]
     fn service_categories_from_names() {
         assert_eq!(service_category("Amazon Simple Storage Service"), "Storage");
-        assert_eq!(service_category("Log Analytics"), "Management and Governance");
+        assert_eq!(
+            service_category("Log Analytics"),
+            "Management and Governance"
+        );
         assert_eq!(service_category("Virtual Machines"), "Compute");
         assert_eq!(service_category("SQL Managed Instance"), "Databases");
         assert_eq!(service_category("Something new"), "Other");

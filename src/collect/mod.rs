@@ -8,6 +8,7 @@
 //! A run killed anywhere therefore re-reads, and never skips, what it had not
 //! committed.
 
+mod billing_files;
 pub mod delivery;
 pub mod etag_cache;
 pub mod git;
@@ -216,11 +217,9 @@ async fn run_source(
             run.commit(delivery).await?;
             None
         }
-        other => {
-            return Err(Error::Usage(format!(
-                "source {}: collecting kind {other:?} is not built yet; import its data with `northstar import`",
-                source.name
-            )));
+        SourceKind::Billing => {
+            billing_files::collect(&mut run).await?;
+            None
         }
     };
     let (requests, retries, not_modified, rate_limited) = http

@@ -60,9 +60,23 @@ pub struct SourceState {
     /// Per `<repo>|<environment>`: recent successful deployments, oldest first.
     #[serde(default)]
     pub shipped: BTreeMap<String, Vec<Shipped>>,
+    /// Per stream: an opaque marker of what was last read (a billing source's
+    /// file fingerprint).
+    #[serde(default)]
+    pub markers: BTreeMap<String, String>,
 }
 
 impl SourceState {
+    /// The marker of `stream`, if any.
+    pub fn text(&self, stream: &str) -> Option<&str> {
+        self.markers.get(stream).map(String::as_str)
+    }
+
+    /// Sets the marker of `stream`.
+    pub fn set_text(&mut self, stream: &str, marker: String) {
+        self.markers.insert(stream.to_string(), marker);
+    }
+
     /// The folder holding a source's state and HTTP cache.
     pub fn dir(lake: &Lake, source: &str) -> PathBuf {
         lake.local_root().join("_state").join(source)

@@ -438,6 +438,11 @@ pub struct SourceConfig {
     /// incidents.
     #[serde(default)]
     pub tickets: TicketMapping,
+    /// billing: the export format of every file (detected per file when omitted).
+    pub format: Option<crate::billing::Format>,
+    /// billing: values for columns the exports leave out (`BillingCurrency = "USD"`).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
 }
 
 /// `[sources.tickets]`: mapping service-desk records to `tickets` and `incidents`.
@@ -672,6 +677,8 @@ impl SourceConfig {
         only("group", self.group.is_some(), &[Gitlab])?;
         only("path", self.path.is_some(), &[Git, SourceKind::Billing])?;
         only("deploy_tags", self.deploy_tags.is_some(), &[Git])?;
+        only("format", self.format.is_some(), &[SourceKind::Billing])?;
+        only("set", !self.set.is_empty(), &[SourceKind::Billing])?;
         only("workflows", !self.workflows.is_empty(), &[Github])?;
         only("mode", self.mode != DeliveryMode::Deployments, &[Github])?;
         only("email_env", self.email_env.is_some(), &[SourceKind::Jira])?;
@@ -694,6 +701,10 @@ impl SourceConfig {
                 Err(self.bad("projects", "a gitlab source needs `projects` or `group`"))
             }
             Git if self.path.is_none() => Err(self.bad("path", "a git source needs `path`")),
+            SourceKind::Billing if self.path.is_none() => Err(self.bad(
+                "path",
+                "a billing source needs `path`: a glob of export files or an s3:// URL",
+            )),
             SourceKind::Jira if self.api_url.is_none() => Err(self.bad(
                 "api_url",
                 "a jira source needs `api_url` (https://SITE.atlassian.net)",

@@ -58,6 +58,16 @@ impl RuleResult {
     pub fn passed(&self) -> bool {
         self.violations == 0
     }
+
+    /// What [`RuleResult::example`] names: a `file` for the rules over files'
+    /// columns, the grouped column for the one-to-one rules, else a `line`.
+    pub fn example_kind(&self) -> &str {
+        match self.rule_id.as_str() {
+            _ if self.family == "presence" || self.rule_id.starts_with("ColumnHandling-") => "file",
+            "ServiceName-C-005-C" | "SkuPriceId-C-008-M" => &self.column,
+            _ => "line",
+        }
+    }
 }
 
 /// What the reader normalised in one file.

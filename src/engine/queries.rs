@@ -89,6 +89,41 @@ pub const METRICS: &[(&str, &str)] = &[
     (
         "north_star/dora_score",
         include_str!("../../queries/north_star/dora_score.sql"),
+    ),    (
+        "cost/costs",
+        include_str!("../../queries/cost/costs.sql"),
+    ),
+    (
+        "cost/month_over_month",
+        include_str!("../../queries/cost/month_over_month.sql"),
+    ),
+    (
+        "cost/forecast",
+        include_str!("../../queries/cost/forecast.sql"),
+    ),
+    (
+        "cost/budgets",
+        include_str!("../../queries/cost/budgets.sql"),
+    ),
+    (
+        "cost/anomalies",
+        include_str!("../../queries/cost/anomalies.sql"),
+    ),
+    (
+        "cost/unit_cost",
+        include_str!("../../queries/cost/unit_cost.sql"),
+    ),
+    (
+        "cost/commitment_utilisation",
+        include_str!("../../queries/cost/commitment_utilisation.sql"),
+    ),
+    (
+        "cost/allocation",
+        include_str!("../../queries/cost/allocation.sql"),
+    ),
+    (
+        "cost/allocation_audit",
+        include_str!("../../queries/cost/allocation_audit.sql"),
     ),
 ];
 

@@ -199,12 +199,15 @@ pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> 
 }
 
 /// The query parameters every metric query takes; `$developers` is NULL (count commit
-/// authors, see [`params_for`]).
+/// authors, see [`params_for`]); the `$anomaly_*` parameters of `cost/anomalies` are
+/// the `[cost.anomalies]` defaults (threshold 3.5, min amount 50.0, 8 weeks).
 pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &str) -> Params {
     let ts = |t: DateTime<Utc>| {
         ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
     };
     let text = |s: &str| ScalarValue::Utf8(Some(s.to_string()));
+    // `[cost.anomalies]` defaults; `params_for` does not override them yet.
+    let anomalies = crate::config::cost::AnomalySettings::default();
     Params::from([
         ("from".to_string(), ts(window.from)),
         ("to".to_string(), ts(window.to)),
@@ -215,6 +218,18 @@ pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &st
             text(settings.lead_time_start.as_str()),
         ),
         ("developers".to_string(), ScalarValue::Int64(None)),
+        (
+            "anomaly_threshold".to_string(),
+            ScalarValue::Float64(Some(anomalies.threshold)),
+        ),
+        (
+            "anomaly_min_amount".to_string(),
+            ScalarValue::Float64(Some(anomalies.min_amount)),
+        ),
+        (
+            "anomaly_weeks".to_string(),
+            ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
+        ),
     ])
 }
 

@@ -20,7 +20,7 @@ const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,BillingAccountId,
 
 /// A FOCUS file: `(cost, currency, account, day, service, tags)` per line; the
 /// billing period is the day's month.
-fn focus_file(dir: &Path, name: &str, lines: &[(f64, &str, &str, &str, &str, &str)]) -> PathBuf {
+pub fn focus_file(dir: &Path, name: &str, lines: &[(f64, &str, &str, &str, &str, &str)]) -> PathBuf {
     let mut text = format!("{HEADER}\n");
     for (cost, currency, account, day, service, tags) in lines {
         let month = &day[..7];

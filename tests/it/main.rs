@@ -3,6 +3,7 @@
 
 mod billing_import;
 mod cli;
+mod collect_billing;
 mod collect_git;
 mod collect_github;
 mod collect_gitlab;
