@@ -49,6 +49,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// `check --strict` found FOCUS conformance violations in the cost data.
+    #[error(
+        "FOCUS conformance (--strict): {failed} rule(s) failed with {violations} violation(s), first {first}"
+    )]
+    Conformance {
+        /// Rules that failed.
+        failed: usize,
+        /// Violations over all failed rules.
+        violations: i64,
+        /// The first failed rule's id.
+        first: String,
+    },
     /// A bad command-line value.
     #[error("{0}")]
     Usage(String),
@@ -109,7 +121,8 @@ impl Error {
             | Error::Io { .. }
             | Error::Query { .. }
             | Error::Source { .. }
-            | Error::Encode { .. } => ErrorKind::Runtime,
+            | Error::Encode { .. }
+            | Error::Conformance { .. } => ErrorKind::Runtime,
         }
     }
 

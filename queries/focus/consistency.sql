@@ -29,37 +29,39 @@ rules AS (
     SELECT column1 AS rule_id, column2 AS focus_column, column3 AS requirement
     FROM (VALUES
         ('ChargePeriodEnd-C-004-M', 'ChargePeriodEnd',
-         'ChargePeriodEnd MUST be the exclusive end of the charge period: after ChargePeriodStart.'),
+         'ChargePeriodEnd MUST be the exclusive end of the charge period, after its start.'),
         ('BillingPeriodEnd-C-004-M', 'BillingPeriodEnd',
-         'BillingPeriodEnd MUST be the exclusive end of the billing period: after BillingPeriodStart.'),
+         'BillingPeriodEnd MUST be the exclusive end of the billing period, after its start.'),
         ('ChargePeriodStart-X-001-O', 'ChargePeriodStart',
-         'ChargePeriodStart SHOULD lie within [BillingPeriodStart, BillingPeriodEnd) unless a correction.'),
+         'A charge SHOULD start within its billing period, unless it is a correction.'),
         ('EffectiveCost-C-010-C', 'EffectiveCost',
-         'EffectiveCost of a charge unrelated to other charges (Credit) MUST match the BilledCost.'),
+         'EffectiveCost of a charge unrelated to others (Credit) MUST match BilledCost.'),
         ('ListCost-C-008-C', 'ListCost',
-         'ListCost of a charge unrelated to other charges (Credit) MUST match the BilledCost.'),
+         'ListCost of a charge unrelated to others (Credit) MUST match BilledCost.'),
         ('ContractedCost-C-008-C', 'ContractedCost',
-         'ContractedCost of a charge unrelated to other charges (Credit) MUST match the BilledCost.'),
+         'ContractedCost of a charge unrelated to others (Credit) MUST match BilledCost.'),
         ('ListCost-C-009-C', 'ListCost',
-         'ListUnitPrice x PricingQuantity MUST match ListCost (both set, not a correction).'),
+         'ListUnitPrice x PricingQuantity MUST match ListCost (not corrections).'),
         ('ContractedUnitPrice-C-011-C', 'ContractedCost',
-         'ContractedUnitPrice x PricingQuantity MUST match ContractedCost (both set, not a correction).'),
-        ('ListUnitPrice-C-008-M', 'ListUnitPrice', 'ListUnitPrice MUST be a non-negative decimal value.'),
+         'ContractedUnitPrice x PricingQuantity MUST match ContractedCost (not corrections).'),
+        ('ListUnitPrice-C-008-M', 'ListUnitPrice',
+         'ListUnitPrice MUST be a non-negative decimal value.'),
         ('ContractedUnitPrice-C-009-C', 'ContractedUnitPrice',
          'ContractedUnitPrice MUST be a non-negative decimal value.'),
         ('EffectiveCost-C-005-C', 'EffectiveCost',
-         'EffectiveCost MUST be 0 on a Purchase that covers future charges (a commitment purchase).'),
+         'EffectiveCost MUST be 0 on a Purchase covering future charges (commitment purchase).'),
         ('ChargeFrequency-C-004-C', 'ChargeFrequency',
          'ChargeFrequency MUST NOT be "Usage-Based" when ChargeCategory is "Purchase".'),
         ('CommitmentDiscountStatus-C-003-C', 'CommitmentDiscountStatus',
          'CommitmentDiscountStatus MUST be null when CommitmentDiscountId is null.'),
         ('CommitmentDiscountStatus-C-004-C', 'CommitmentDiscountStatus',
-         'CommitmentDiscountStatus MUST NOT be null when CommitmentDiscountId is set on a Usage line.'),
+         'CommitmentDiscountStatus MUST NOT be null on Usage lines with a CommitmentDiscountId.'),
         ('CommitmentDiscountCategory-C-003-C', 'CommitmentDiscountCategory',
          'CommitmentDiscountCategory MUST be null when CommitmentDiscountId is null.'),
         ('CommitmentDiscountCategory-C-004-C', 'CommitmentDiscountCategory',
          'CommitmentDiscountCategory MUST NOT be null when CommitmentDiscountId is not null.'),
-        ('ServiceName-C-005-C', 'ServiceName', 'ServiceName MUST have one and only one ServiceCategory.'),
+        ('ServiceName-C-005-C', 'ServiceName',
+         'ServiceName MUST have one and only one ServiceCategory.'),
         ('SkuPriceId-C-008-M', 'SkuPriceId', 'SkuPriceId MUST have one and only one parent SkuId.')
     )
 ),
@@ -103,14 +105,17 @@ line_verdicts AS (
             CASE WHEN "ChargeCategory" = 'Purchase' AND "ChargeFrequency" IS NOT NULL
                  THEN "ChargeFrequency" = 'Usage-Based' END),
         named_struct('rule_id', 'CommitmentDiscountStatus-C-003-C', 'failed',
-            CASE WHEN "CommitmentDiscountId" IS NULL THEN "CommitmentDiscountStatus" IS NOT NULL END),
+            CASE WHEN "CommitmentDiscountId" IS NULL
+                 THEN "CommitmentDiscountStatus" IS NOT NULL END),
         named_struct('rule_id', 'CommitmentDiscountStatus-C-004-C', 'failed',
             CASE WHEN "CommitmentDiscountId" IS NOT NULL AND "ChargeCategory" = 'Usage'
                  THEN "CommitmentDiscountStatus" IS NULL END),
         named_struct('rule_id', 'CommitmentDiscountCategory-C-003-C', 'failed',
-            CASE WHEN "CommitmentDiscountId" IS NULL THEN "CommitmentDiscountCategory" IS NOT NULL END),
+            CASE WHEN "CommitmentDiscountId" IS NULL
+                 THEN "CommitmentDiscountCategory" IS NOT NULL END),
         named_struct('rule_id', 'CommitmentDiscountCategory-C-004-C', 'failed',
-            CASE WHEN "CommitmentDiscountId" IS NOT NULL THEN "CommitmentDiscountCategory" IS NULL END)
+            CASE WHEN "CommitmentDiscountId" IS NOT NULL
+                 THEN "CommitmentDiscountCategory" IS NULL END)
     )) AS verdict
     FROM lines
 ),

@@ -43,7 +43,8 @@ focus_columns AS (
         ('ConsumedUnit'), ('ContractedCost'), ('ContractedUnitPrice'),
         ('EffectiveCost'), ('InvoiceId'), ('InvoiceIssuerName'),
         ('ListCost'), ('ListUnitPrice'), ('PricingCategory'),
-        ('PricingCurrency'), ('PricingCurrencyContractedUnitPrice'), ('PricingCurrencyEffectiveCost'),
+        ('PricingCurrency'), ('PricingCurrencyContractedUnitPrice'),
+        ('PricingCurrencyEffectiveCost'),
         ('PricingCurrencyListUnitPrice'), ('PricingQuantity'), ('PricingUnit'),
         ('ProviderName'), ('PublisherName'), ('RegionId'),
         ('RegionName'), ('ResourceId'), ('ResourceName'),
@@ -70,7 +71,8 @@ rules AS (
          'BillingCurrency MUST be expressed in national currency (ISO 4217).'),
         ('Tags-C-001-M', 'Tags',
          'Tags MUST conform to KeyValueFormat: a JSON object of non-nested values.'),
-        ('ColumnHandling-A-001-M', '(columns)', 'Column IDs MUST use Pascal case as FOCUS spells them.'),
+        ('ColumnHandling-A-001-M', '(columns)',
+         'Column IDs MUST use Pascal case as FOCUS spells them.'),
         ('ColumnHandling-A-010-M', '(columns)', 'Custom columns MUST be prefixed with x_.')
     )
 ),

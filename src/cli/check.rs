@@ -67,14 +67,10 @@ pub async fn run(args: CheckArgs, lake: &Lake, config: &Config) -> Result<()> {
     let failed: Vec<&RuleResult> = results.iter().filter(|r| !r.passed()).collect();
     if args.strict && !failed.is_empty() {
         let violations: i64 = failed.iter().map(|r| r.violations).sum();
-        return Err(Error::BadFile {
-            file: "costs".into(),
-            reason: format!(
-                "FOCUS conformance (--strict): {} rule(s) failed with {violations} violation(s), \
-                 first {}",
-                failed.len(),
-                failed[0].rule_id
-            ),
+        return Err(Error::Conformance {
+            failed: failed.len(),
+            violations,
+            first: failed[0].rule_id.clone(),
         });
     }
     Ok(())

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 
@@ -22,7 +24,10 @@ impl Engine {
     pub(super) async fn register_cost_tables(&self, cost: &CostConfig) -> Result<()> {
         let lines = self.cost_lines_to_allocate().await?;
         let mut owners = HashMap::new();
-        for b in &self.columns_of("service_owners", &["service", "team"]).await? {
+        for b in &self
+            .columns_of("service_owners", &["service", "team"])
+            .await?
+        {
             let services = columns::strings(b, "service")?;
             let teams = columns::strings(b, "team")?;
             owners.extend(
@@ -33,10 +38,9 @@ impl Engine {
             );
         }
         let rules = cost.effective_rules();
-        let allocations =
-            tokio::task::spawn_blocking(move || allocate(&lines, &rules, &owners))
-                .await
-                .map_err(|e| Error::encode("cost allocation", e))?;
+        let allocations = tokio::task::spawn_blocking(move || allocate(&lines, &rules, &owners))
+            .await
+            .map_err(|e| Error::encode("cost allocation", e))?;
         tracing::info!(rows = allocations.len(), "Allocated cost lines.");
         self.register_memory("cost_allocation", allocation_batch(&allocations)?)?;
         self.register_memory("cost_budgets", budget_batch(cost)?)?;
@@ -151,7 +155,11 @@ fn budget_batch(cost: &CostConfig) -> Result<RecordBatch> {
             Field::new("currency", DataType::Utf8, false),
         ],
         vec![
-            Arc::new(b.iter().map(|x| Some(x.team.as_str())).collect::<StringArray>()),
+            Arc::new(
+                b.iter()
+                    .map(|x| Some(x.team.as_str()))
+                    .collect::<StringArray>(),
+            ),
             Arc::new(
                 b.iter()
                     .map(|x| x.month_start().map(micros))
@@ -159,18 +167,25 @@ fn budget_batch(cost: &CostConfig) -> Result<RecordBatch> {
                     .with_timezone(UTC),
             ),
             Arc::new(b.iter().map(|x| x.amount).collect::<Float64Array>()),
-            Arc::new(b.iter().map(|x| Some(x.currency.as_str())).collect::<StringArray>()),
+            Arc::new(
+                b.iter()
+                    .map(|x| Some(x.currency.as_str()))
+                    .collect::<StringArray>(),
+            ),
         ],
         "cost_budgets",
     )
 }
+
+/// (from currency, valid from, valid to, rate).
+type RateRow<'a> = (&'a str, i64, i64, f64);
 
 /// Each rate applies from its `since` until the same currency's next `since`.
 fn rate_batch(cost: &CostConfig) -> Result<RecordBatch> {
     let to = cost.report_currency.clone().unwrap_or_default();
     let mut rates = cost.exchange_rates.clone();
     rates.sort_by(|a, b| (&a.from, a.since).cmp(&(&b.from, b.since)));
-    let rows: Vec<(&str, i64, i64, f64)> = rates
+    let rows: Vec<RateRow> = rates
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -181,8 +196,11 @@ fn rate_batch(cost: &CostConfig) -> Result<RecordBatch> {
             (r.from.as_str(), micros(r.since), until, r.rate)
         })
         .collect();
-    let ts = |f: &dyn Fn(&(&str, i64, i64, f64)) -> i64| -> ArrayRef {
-        Arc::new(TimestampMicrosecondArray::from(rows.iter().map(f).collect::<Vec<_>>()).with_timezone(UTC))
+    let ts = |f: &dyn Fn(&RateRow) -> i64| -> ArrayRef {
+        Arc::new(
+            TimestampMicrosecondArray::from(rows.iter().map(f).collect::<Vec<_>>())
+                .with_timezone(UTC),
+        )
     };
     batch(
         vec![
@@ -194,7 +212,11 @@ fn rate_batch(cost: &CostConfig) -> Result<RecordBatch> {
         ],
         vec![
             Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
-            Arc::new(rows.iter().map(|_| Some(to.as_str())).collect::<StringArray>()),
+            Arc::new(
+                rows.iter()
+                    .map(|_| Some(to.as_str()))
+                    .collect::<StringArray>(),
+            ),
             ts(&|r| r.1),
             ts(&|r| r.2),
             Arc::new(rows.iter().map(|r| r.3).collect::<Float64Array>()),
