@@ -28,7 +28,7 @@ use serde_json::Value as Json;
 use super::RecordMapper;
 use super::row::{CostRow, FieldError, Notes};
 use super::tabular::SourceRecord;
-use super::values::{self, DAY_US};
+use super::values;
 
 /// Field → the column names exports use for it (EA old, EA new, MCA), matched
 /// without regard to case.
@@ -75,6 +75,9 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("partner", &["PartnerName"]),
     ("invoice", &["InvoiceId"]),
 ];
+
+/// One day in microseconds.
+const DAY_US: i64 = 86_400_000_000;
 
 /// Columns MCA exports have and EA exports do not.
 const MCA_ONLY: &[&str] = &["CostInPricingCurrency", "ExchangeRatePricingToBilling"];

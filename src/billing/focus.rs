@@ -10,10 +10,10 @@
 
 use serde_json::Value as Json;
 
+use super::RecordMapper;
 use super::row::{CostRow, FieldError, Notes};
 use super::tabular::SourceRecord;
 use super::values;
-use super::RecordMapper;
 use crate::lake::tables::{ColumnType, FOCUS_COLUMNS};
 
 const V13: &[&str] = &[
@@ -46,7 +46,12 @@ const V11: &[&str] = &[
 ];
 
 /// Columns a file must have to be read as FOCUS at all.
-const NEEDED: &[&str] = &["BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart"];
+const NEEDED: &[&str] = &[
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "ChargePeriodStart",
+];
 
 /// The FOCUS version a header implies.
 pub fn version(header: &[String]) -> &'static str {
@@ -121,7 +126,9 @@ impl RecordMapper for FocusMapper {
                     if let (Some(Json::String(s)), Some(_)) = (cell, &tags)
                         && !s.trim_start().starts_with('{')
                     {
-                        *notes.entry("Tags: JSON object without braces".into()).or_default() += 1;
+                        *notes
+                            .entry("Tags: JSON object without braces".into())
+                            .or_default() += 1;
                     }
                     row.set_text(column, tags.map(|t| Json::Object(t).to_string()));
                 }
@@ -156,7 +163,12 @@ mod tests {
 
     #[test]
     fn versions_from_columns() {
-        let base = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart"];
+        let base = [
+            "BilledCost",
+            "EffectiveCost",
+            "BillingCurrency",
+            "ChargePeriodStart",
+        ];
         assert_eq!(version(&header(&base)), "1.0");
         let mut v11 = base.to_vec();
         v11.push("SkuMeter");

@@ -81,12 +81,19 @@ pub async fn import_costs(
 
 /// Writes billing files already read (see the module docs); `skip_bad` as in
 /// [`CostImportOptions`].
-pub async fn store(lake: &Lake, files: Vec<BillingFile>, skip_bad: bool) -> Result<CostImportSummary> {
+pub async fn store(
+    lake: &Lake,
+    files: Vec<BillingFile>,
+    skip_bad: bool,
+) -> Result<CostImportSummary> {
     let mut rejected: Vec<Rejected> = files.iter().flat_map(|f| f.rejected.clone()).collect();
     if !skip_bad && !rejected.is_empty() {
         let more = rejected.len() - 1;
         if more > 0 {
-            tracing::error!(more, "More bad records follow; --skip-bad quarantines them all.");
+            tracing::error!(
+                more,
+                "More bad records follow; --skip-bad quarantines them all."
+            );
         }
         return Err(rejected.swap_remove(0).into_error());
     }
@@ -141,7 +148,8 @@ pub async fn store(lake: &Lake, files: Vec<BillingFile>, skip_bad: bool) -> Resu
         }
     }
     summary.written = lake.write_changed(&tables::costs(), cost_rows).await?;
-    lake.write_changed(&tables::cost_imports(), import_rows).await?;
+    lake.write_changed(&tables::cost_imports(), import_rows)
+        .await?;
     lake.write_changed(&tables::cost_files(), file_rows).await?;
     if !rejected.is_empty() {
         write_quarantine(lake, &tables::costs(), &rejected).await?;
@@ -215,14 +223,22 @@ fn identify(key: &PeriodKey, lines: Vec<Line>) -> (String, usize, Vec<String>, V
         identified.push((id, line));
     }
     let import_id = short_sha256(
-        format!("{}\u{1f}{}\u{1f}{}\u{1f}{}", key.0, key.1, key.2, ids.join(",")).as_bytes(),
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            key.0,
+            key.1,
+            key.2,
+            ids.join(",")
+        )
+        .as_bytes(),
         16,
     );
     for (id, mut line) in identified {
         line.row.set("x_line_id", Value::Text(id));
         line.row.set("x_import_id", Value::text(import_id.clone()));
         line.row.set("x_source_file", Value::Text(line.file));
-        line.row.set("x_source_format", Value::text(line.format.name()));
+        line.row
+            .set("x_source_format", Value::text(line.format.name()));
         rows.push(line.row.into_values());
     }
     files.sort();

@@ -73,7 +73,10 @@ pub fn layout_of(path: &Path) -> Result<(Layout, bool)> {
     };
     let layout = if stem.ends_with(".csv") {
         Layout::Csv
-    } else if [".ndjson", ".jsonl", ".json"].iter().any(|e| stem.ends_with(e)) {
+    } else if [".ndjson", ".jsonl", ".json"]
+        .iter()
+        .any(|e| stem.ends_with(e))
+    {
         Layout::Ndjson
     } else if stem.ends_with(".parquet") && !gz {
         Layout::Parquet
@@ -274,10 +277,12 @@ fn ndjson_records(file: String, input: Box<dyn Read + Send>) -> Result<Records> 
         == Some(&b'[');
     if starts_with_array {
         reader.read_to_string(&mut first).map_err(io)?;
-        let items: Vec<Json> = serde_json::from_str(first.trim_start_matches('\u{feff}'))
-            .map_err(|e| Error::BadFile {
-                file: file.clone(),
-                reason: format!("not a JSON array of records: {e}"),
+        let items: Vec<Json> =
+            serde_json::from_str(first.trim_start_matches('\u{feff}')).map_err(|e| {
+                Error::BadFile {
+                    file: file.clone(),
+                    reason: format!("not a JSON array of records: {e}"),
+                }
             })?;
         let header = items
             .first()
@@ -285,13 +290,21 @@ fn ndjson_records(file: String, input: Box<dyn Read + Send>) -> Result<Records> 
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default();
         let name = file.clone();
-        let records = items.into_iter().enumerate().map(move |(i, item)| match item {
-            Json::Object(fields) => Ok(SourceRecord {
-                line: i as u64 + 1,
-                fields,
-            }),
-            other => Err(rejected(&name, i as u64 + 1, "not a JSON object".into(), other.to_string())),
-        });
+        let records = items
+            .into_iter()
+            .enumerate()
+            .map(move |(i, item)| match item {
+                Json::Object(fields) => Ok(SourceRecord {
+                    line: i as u64 + 1,
+                    fields,
+                }),
+                other => Err(rejected(
+                    &name,
+                    i as u64 + 1,
+                    "not a JSON object".into(),
+                    other.to_string(),
+                )),
+            });
         return Ok(Records {
             file,
             layout: Layout::Ndjson,
@@ -301,9 +314,11 @@ fn ndjson_records(file: String, input: Box<dyn Read + Send>) -> Result<Records> 
     }
     let mut lines = reader.lines().enumerate().peekable();
     let header = match lines.peek() {
-        Some((_, Ok(l))) => serde_json::from_str::<Map<String, Json>>(l.trim_start_matches('\u{feff}'))
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default(),
+        Some((_, Ok(l))) => {
+            serde_json::from_str::<Map<String, Json>>(l.trim_start_matches('\u{feff}'))
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default()
+        }
         _ => Vec::new(),
     };
     let name = file.clone();
@@ -319,7 +334,12 @@ fn ndjson_records(file: String, input: Box<dyn Read + Send>) -> Result<Records> 
         }
         Some(match serde_json::from_str::<Map<String, Json>>(text) {
             Ok(fields) => Ok(SourceRecord { line, fields }),
-            Err(e) => Err(rejected(&name, line, format!("not a JSON object: {e}"), text.into())),
+            Err(e) => Err(rejected(
+                &name,
+                line,
+                format!("not a JSON object: {e}"),
+                text.into(),
+            )),
         })
     });
     Ok(Records {
@@ -348,7 +368,12 @@ fn parquet_records(file: String, handle: File) -> Result<Records> {
     let records = reader.flat_map(move |batch| {
         let rows = match batch {
             Ok(b) => batch_rows(&b, offset),
-            Err(e) => vec![Err(rejected(&name, offset + 1, e.to_string(), String::new()))],
+            Err(e) => vec![Err(rejected(
+                &name,
+                offset + 1,
+                e.to_string(),
+                String::new(),
+            ))],
         };
         offset += rows.len() as u64;
         rows
@@ -361,7 +386,10 @@ fn parquet_records(file: String, handle: File) -> Result<Records> {
     })
 }
 
-fn batch_rows(batch: &RecordBatch, offset: u64) -> Vec<std::result::Result<SourceRecord, Rejected>> {
+fn batch_rows(
+    batch: &RecordBatch,
+    offset: u64,
+) -> Vec<std::result::Result<SourceRecord, Rejected>> {
     let schema = batch.schema();
     let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
     (0..batch.num_rows())
@@ -389,12 +417,26 @@ pub fn cell_json(array: &dyn Array, i: usize) -> Json {
     }
     match array.data_type() {
         DataType::Boolean => Json::Bool(array.as_boolean().value(i)),
-        DataType::Float64 => number(array.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(i)),
+        DataType::Float64 => number(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(i),
+        ),
         DataType::Float32 => number(f64::from(
-            array.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(i),
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+                .value(i),
         )),
-        DataType::Int64 => Json::from(array.as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(i)),
-        DataType::Int32 => Json::from(array.as_primitive::<datafusion::arrow::datatypes::Int32Type>().value(i)),
+        DataType::Int64 => Json::from(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(i),
+        ),
+        DataType::Int32 => Json::from(
+            array
+                .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+                .value(i),
+        ),
         DataType::Map(_, _) => {
             let entries = array.as_map().value(i);
             let keys = entries.column(0);
@@ -415,11 +457,19 @@ pub fn cell_json(array: &dyn Array, i: usize) -> Json {
         }
         DataType::List(_) => {
             let items = array.as_list::<i32>().value(i);
-            Json::Array((0..items.len()).map(|j| cell_json(items.as_ref(), j)).collect())
+            Json::Array(
+                (0..items.len())
+                    .map(|j| cell_json(items.as_ref(), j))
+                    .collect(),
+            )
         }
         DataType::LargeList(_) => {
             let items = array.as_list::<i64>().value(i);
-            Json::Array((0..items.len()).map(|j| cell_json(items.as_ref(), j)).collect())
+            Json::Array(
+                (0..items.len())
+                    .map(|j| cell_json(items.as_ref(), j))
+                    .collect(),
+            )
         }
         _ => Json::String(plain_text(array, i)),
     }
@@ -447,7 +497,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.csv");
         let mut f = File::create(&path).unwrap();
-        f.write_all(b"\xef\xbb\xbfA,B\r\n1,2\r\n\r\n3,4\r\n5\r\n").unwrap();
+        f.write_all(b"\xef\xbb\xbfA,B\r\n1,2\r\n\r\n3,4\r\n5\r\n")
+            .unwrap();
         let r = open(&path).unwrap();
         assert_eq!(r.header, vec!["A", "B"]);
         let all: Vec<_> = r.records.collect();
@@ -457,7 +508,11 @@ mod tests {
         let bad = all.iter().find_map(|r| r.as_ref().err()).unwrap();
         assert_eq!((ok[0].line, ok[1].line, bad.line), (2, 4, 5));
         std::fs::write(&path, "A,B\n1,2\n\n3,4\n").unwrap();
-        let lines: Vec<u64> = open(&path).unwrap().records.map(|r| r.unwrap().line).collect();
+        let lines: Vec<u64> = open(&path)
+            .unwrap()
+            .records
+            .map(|r| r.unwrap().line)
+            .collect();
         assert_eq!(lines, vec![2, 4]);
     }
 

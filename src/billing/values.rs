@@ -220,9 +220,6 @@ pub fn tags_json(tags: serde_json::Map<String, Json>) -> Option<String> {
     (!tags.is_empty()).then(|| Json::Object(tags).to_string())
 }
 
-/// One day in microseconds.
-pub const DAY_US: i64 = 86_400_000_000;
-
 /// Words in a provider's service or meter name → FOCUS `ServiceCategory`, first
 /// match wins. Deliberately small: a name none of them matches is `Other`, which
 /// FOCUS allows, rather than a guess. Management comes first so that "Log

@@ -127,12 +127,11 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .records()
         .map(|r| {
             let r = r.expect("record");
-            let row = header
+            header
                 .iter()
                 .cloned()
                 .zip(r.iter().map(String::from))
-                .collect();
-            row
+                .collect()
         })
         .collect()
 }
