@@ -75,7 +75,10 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<()> {
         tracing::info!(provider = %p.provider, account = %p.billing_account_id, period = %p.period, "Restated billing period replaced.");
     }
     if summary.quarantined > 0 {
-        tracing::warn!(quarantined = summary.quarantined, "Billing records quarantined.");
+        tracing::warn!(
+            quarantined = summary.quarantined,
+            "Billing records quarantined."
+        );
     }
     run.progress.read("cost lines", summary.lines);
     run.written.record("costs", summary.written);
@@ -139,8 +142,8 @@ async fn fetch_bucket(
 ) -> Result<(Vec<Found>, Vec<PathBuf>)> {
     let source = run.source;
     let bad = |reason: String| Error::collector(&source.name, reason);
-    let (bucket, prefix, pattern) =
-        split_bucket_url(url).ok_or_else(|| bad(format!("not an s3://bucket/key-glob URL: {url}")))?;
+    let (bucket, prefix, pattern) = split_bucket_url(url)
+        .ok_or_else(|| bad(format!("not an s3://bucket/key-glob URL: {url}")))?;
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
     if let Some(endpoint) = &source.api_url {
         builder = builder
@@ -168,7 +171,9 @@ async fn fetch_bucket(
             version: format!(
                 "{}:{}",
                 o.size,
-                o.e_tag.clone().unwrap_or_else(|| o.last_modified.to_rfc3339())
+                o.e_tag
+                    .clone()
+                    .unwrap_or_else(|| o.last_modified.to_rfc3339())
             ),
         })
         .collect();
@@ -181,7 +186,8 @@ async fn fetch_bucket(
     })?;
     let mut local = Vec::with_capacity(objects.len());
     for (i, o) in objects.iter().enumerate() {
-        let read_error = |e: object_store::Error| bad(format!("cannot read s3://{bucket}/{}: {e}", o.location));
+        let read_error =
+            |e: object_store::Error| bad(format!("cannot read s3://{bucket}/{}: {e}", o.location));
         let got = store.get(&o.location).await.map_err(read_error)?;
         let bytes = got.bytes().await.map_err(read_error)?;
         let name = o.location.filename().unwrap_or("export.csv");

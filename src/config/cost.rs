@@ -185,7 +185,10 @@ fn currency_code(key: String, code: &str) -> Result<()> {
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(bad(key, format!("`{code}` is not an ISO 4217 code like USD")))
+        Err(bad(
+            key,
+            format!("`{code}` is not an ISO 4217 code like USD"),
+        ))
     }
 }
 
@@ -208,7 +211,10 @@ impl CostConfig {
                 return Err(bad(format!("{key}.name"), "must not be empty"));
             }
             if !names.insert(rule.name.as_str()) {
-                return Err(bad(format!("{key}.name"), format!("`{}` is used twice", rule.name)));
+                return Err(bad(
+                    format!("{key}.name"),
+                    format!("`{}` is used twice", rule.name),
+                ));
             }
             validate_rule(&format!("cost.rules.{}", rule.name), rule)?;
         }
@@ -292,7 +298,10 @@ fn validate_rule(key: &str, rule: &AllocationRule) -> Result<()> {
             }
         }
         _ if !rule.shares.is_empty() => {
-            return Err(bad(format!("{key}.shares"), "only a fixed split takes shares"));
+            return Err(bad(
+                format!("{key}.shares"),
+                "only a fixed split takes shares",
+            ));
         }
         _ => {}
     }

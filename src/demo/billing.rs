@@ -146,7 +146,10 @@ pub(super) fn cost_row(line: &CostLine, period: (i64, i64), day: i64, billed: f6
     r.set_text("ResourceType", Some(c.resource));
     r.set_text("ServiceCategory", Some(c.category));
     r.set_text("ServiceName", Some(c.name));
-    r.set_text("SkuId", Some(format!("{}-{}", c.code, c.unit).to_uppercase()));
+    r.set_text(
+        "SkuId",
+        Some(format!("{}-{}", c.code, c.unit).to_uppercase()),
+    );
     r.set_text("PricingUnit", Some(c.unit));
     r.set_number("PricingQuantity", Some(quantity));
     r.set_number("ConsumedQuantity", Some(quantity));

@@ -6,12 +6,13 @@ use crate::error::Result;
 
 const GOALS: &str = include_str!("goals.toml");
 
-/// `config` with the demo's objectives and scorecard rules.
+/// `config` with the demo's objectives, scorecard rules and cost allocation.
 pub fn with_demo_goals(config: &Config) -> Result<Config> {
     let goals = Config::parse(GOALS, "src/demo/goals.toml")?;
     let mut out = config.clone();
     out.okrs = goals.okrs;
     out.scorecards = goals.scorecards;
+    out.cost = goals.cost;
     Ok(out)
 }
 
@@ -24,5 +25,6 @@ mod tests {
         let demo = with_demo_goals(&Config::default()).unwrap();
         assert_eq!(demo.okrs.len(), 2);
         assert_eq!(demo.scorecards.rules.len(), 4);
+        assert_eq!(demo.cost.rules.len(), 3);
     }
 }

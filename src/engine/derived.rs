@@ -15,7 +15,11 @@ use crate::error::{Error, Result};
 impl Engine {
     /// Reads only the columns enrichment uses: the commits table can be the largest
     /// in the lake, and most of its columns do not matter here.
-    pub(super) async fn columns_of(&self, table: &str, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+    pub(super) async fn columns_of(
+        &self,
+        table: &str,
+        columns: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
         let df = self
             .ctx
             .table(table)

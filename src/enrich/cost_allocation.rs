@@ -93,7 +93,10 @@ fn tag<'t>(tags: &'t Map<String, Json>, key: &str) -> Option<std::borrow::Cow<'t
 }
 
 enum Outcome<'a> {
-    Direct { team: String, service: Option<String> },
+    Direct {
+        team: String,
+        service: Option<String>,
+    },
     Split(&'a AllocationRule),
 }
 
@@ -232,12 +235,7 @@ fn split(
         SplitMethod::Even | SplitMethod::Proportional => {
             let targets: Vec<String> = if rule.to.is_empty() {
                 weights
-                    .map(|w| {
-                        w.keys()
-                            .filter(|t| *t != UNALLOCATED)
-                            .cloned()
-                            .collect()
-                    })
+                    .map(|w| w.keys().filter(|t| *t != UNALLOCATED).cloned().collect())
                     .unwrap_or_default()
             } else {
                 rule.to.clone()
@@ -251,7 +249,10 @@ fn split(
             };
             let total: f64 = targets.iter().map(weight).sum();
             if method == SplitMethod::Proportional && total > 0.0 {
-                targets.iter().map(|t| (t.clone(), weight(t) / total)).collect()
+                targets
+                    .iter()
+                    .map(|t| (t.clone(), weight(t) / total))
+                    .collect()
             } else {
                 let n = targets.len() as f64;
                 targets.into_iter().map(|t| (t, 1.0 / n)).collect()
@@ -308,8 +309,18 @@ mod tests {
         ];
         let owners = HashMap::from([("api".to_string(), "core".to_string())]);
         let lines = [
-            line("a", 0, 10.0, r#"{"env":"prod","Team":"pay","service":"api"}"#),
-            line("b", 0, 10.0, r#"{"env":"dev","team":"pay","service":"api"}"#),
+            line(
+                "a",
+                0,
+                10.0,
+                r#"{"env":"prod","Team":"pay","service":"api"}"#,
+            ),
+            line(
+                "b",
+                0,
+                10.0,
+                r#"{"env":"dev","team":"pay","service":"api"}"#,
+            ),
             line("c", 0, 10.0, r#"{"service":"ghost"}"#),
             line("d", 0, 10.0, r#"{"env":"prod"}"#),
         ];
@@ -358,15 +369,24 @@ mod tests {
         };
         let got = allocate(&lines, &rules, &HashMap::new());
         // 30 : 10 of direct cost on day 0.
-        assert_eq!(shares(&got, "s"), vec![("x".into(), 0.75), ("y".into(), 0.25)]);
+        assert_eq!(
+            shares(&got, "s"),
+            vec![("x".into(), 0.75), ("y".into(), 0.25)]
+        );
         // Day 1 has no direct cost: nobody to split to.
         assert_eq!(shares(&got, "t"), vec![(UNALLOCATED.into(), 1.0)]);
         rules[1].split = Some(SplitMethod::Even);
         let got = allocate(&lines, &rules, &HashMap::new());
-        assert_eq!(shares(&got, "s"), vec![("x".into(), 0.5), ("y".into(), 0.5)]);
+        assert_eq!(
+            shares(&got, "s"),
+            vec![("x".into(), 0.5), ("y".into(), 0.5)]
+        );
         rules[1].split = Some(SplitMethod::Fixed);
         rules[1].shares = BTreeMap::from([("x".into(), 60.0), ("z".into(), 40.0)]);
         let got = allocate(&lines, &rules, &HashMap::new());
-        assert_eq!(shares(&got, "t"), vec![("x".into(), 0.6), ("z".into(), 0.4)]);
+        assert_eq!(
+            shares(&got, "t"),
+            vec![("x".into(), 0.6), ("z".into(), 0.4)]
+        );
     }
 }

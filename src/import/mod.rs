@@ -122,7 +122,11 @@ pub async fn import_files(
     })
 }
 
-pub(crate) async fn write_quarantine(lake: &Lake, target: &TableSpec, rejected: &[Rejected]) -> Result<()> {
+pub(crate) async fn write_quarantine(
+    lake: &Lake,
+    target: &TableSpec,
+    rejected: &[Rejected],
+) -> Result<()> {
     let spec = tables::table("quarantine")?;
     let mut rows = Vec::with_capacity(rejected.len());
     for r in rejected {

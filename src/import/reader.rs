@@ -7,8 +7,8 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 use serde_json::Value as Json;
 
-use super::parse::{Cell, parse_cell};
 use super::Rejected;
+use super::parse::{Cell, parse_cell};
 use crate::error::{Error, Result};
 use crate::lake::batch::Value;
 use crate::lake::tables::TableSpec;
@@ -141,9 +141,7 @@ fn column_positions(spec: &TableSpec, file: &str, header: &[String]) -> Result<V
         .columns
         .iter()
         .zip(&positions)
-        .filter(|(c, p)| {
-            p.is_none() && c.required && c.default.is_none()
-        })
+        .filter(|(c, p)| p.is_none() && c.required && c.default.is_none())
         .map(|(c, _)| c.name)
         .collect();
     if !missing.is_empty() {

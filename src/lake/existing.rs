@@ -157,7 +157,11 @@ impl Lake {
 impl Lake {
     /// For each natural key of `spec`'s table, the newest stored version's `column`,
     /// as text; keys are rendered as [`Lake::rendered_keys`] renders them.
-    pub async fn current_column(&self, spec: &TableSpec, column: &str) -> Result<HashMap<String, String>> {
+    pub async fn current_column(
+        &self,
+        spec: &TableSpec,
+        column: &str,
+    ) -> Result<HashMap<String, String>> {
         let mut newest: HashMap<String, (i64, String)> = HashMap::new();
         for file in self.files(spec.name).await? {
             let location = ObjectPath::from(file.as_str());
@@ -190,7 +194,10 @@ impl Lake {
     }
 
     /// The natural keys of `rows` rendered as [`Lake::current_column`] keys them.
-    pub fn rendered_keys(spec: &TableSpec, rows: &[Vec<super::batch::Value>]) -> Result<Vec<String>> {
+    pub fn rendered_keys(
+        spec: &TableSpec,
+        rows: &[Vec<super::batch::Value>],
+    ) -> Result<Vec<String>> {
         let mut builder = super::batch::BatchBuilder::new(spec);
         for row in rows {
             builder.push(row)?;

@@ -15,7 +15,7 @@ use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
 use super::json::rows;
-use super::{north_star, okrs, scorecards};
+use super::{cost, north_star, okrs, scorecards};
 use crate::config::{Config, MetricSettings};
 use crate::engine::{Engine, Params};
 use crate::error::{Error, Result};
@@ -103,9 +103,16 @@ pub async fn compute(
             .map(|((key, _), figures)| (key, Json::Object(figures)))
             .collect();
         if *scope == "org" {
-            let org = by_key
-                .remove("org")
-                .unwrap_or_else(|| Json::Object(Map::new()));
+            // A lake with no deployments yet (costs only, say) still reports the
+            // org, with every metric at n = 0.
+            let org = by_key.remove("org").unwrap_or_else(|| {
+                Json::Object(
+                    METRICS
+                        .iter()
+                        .map(|def| (def.key.to_string(), empty_metric(def)))
+                        .collect(),
+                )
+            });
             dora.insert("org".into(), org);
         } else {
             dora.insert((*plural).into(), Json::Object(by_key));
@@ -139,6 +146,7 @@ pub async fn compute(
     let okrs = okrs::section(engine, window, config, generated_at).await?;
     let scorecards = scorecards::section(engine, window, config, generated_at).await?;
     let custom = custom_section(engine, window, config).await?;
+    let cost = cost::section(engine, window, config).await?;
     Ok(json!({
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -156,6 +164,7 @@ pub async fn compute(
         "okrs": okrs,
         "scorecards": scorecards,
         "custom": custom,
+        "cost": cost,
     }))
 }
 

@@ -36,7 +36,11 @@ fn assert_ok(run: &Run) {
 
 async fn current_total(dir: &Path) -> f64 {
     let lake = crate::collector_runs::open_lake(dir);
-    let rows = crate::support::query(&lake, "SELECT SUM(\"EffectiveCost\") AS c FROM billing_lines").await;
+    let rows = crate::support::query(
+        &lake,
+        "SELECT SUM(\"EffectiveCost\") AS c FROM billing_lines",
+    )
+    .await;
     rows[0]["c"].as_f64().unwrap_or(f64::NAN)
 }
 
@@ -54,13 +58,21 @@ async fn a_folder_of_exports_is_read_when_it_changes_and_restatements_replace() 
     let config = write_config(dir.path(), &source);
     let first = collect(&config, &[], &[]).await;
     assert_ok(&first);
-    assert!(first.stdout.contains("bills: 3 new, 0 updated"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("bills: 3 new, 0 updated"),
+        "{}",
+        first.stdout
+    );
     assert_eq!(current_total(dir.path()).await, 47.0);
 
     let files = lake_files(&dir.path().join("lake"));
     let second = collect(&config, &[], &[]).await;
     assert_ok(&second);
-    assert!(second.stdout.contains("bills: 0 new, 0 updated"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("bills: 0 new, 0 updated"),
+        "{}",
+        second.stdout
+    );
     assert_eq!(lake_files(&dir.path().join("lake")), files);
 
     // September restated: 30 → 45. October's file is untouched and stays as it is.
@@ -98,7 +110,9 @@ fn start_moto() -> Option<(Moto, String)> {
     let child = match child {
         Ok(c) => c,
         Err(e) if std::env::var_os("NORTHSTAR_REQUIRE_S3").is_none() => {
-            eprintln!("SKIPPED: moto_server not runnable ({e}); `.ci/run` installs it (pip install 'moto[server]')");
+            eprintln!(
+                "SKIPPED: moto_server not runnable ({e}); `.ci/run` installs it (pip install 'moto[server]')"
+            );
             return None;
         }
         Err(e) => panic!("moto_server is required (NORTHSTAR_REQUIRE_S3): {e}"),
@@ -107,7 +121,13 @@ fn start_moto() -> Option<(Moto, String)> {
 }
 
 async fn put(client: &reqwest::Client, url: String, body: Vec<u8>) {
-    let status = client.put(url.clone()).body(body).send().await.expect(&url).status();
+    let status = client
+        .put(url.clone())
+        .body(body)
+        .send()
+        .await
+        .expect(&url)
+        .status();
     assert!(status.is_success(), "PUT {url}: {status}");
 }
 
@@ -136,7 +156,12 @@ async fn an_s3_bucket_of_exports() {
         let body = std::fs::read(staging.join(name)).expect("read");
         put(&client, format!("{endpoint}/bills/focus/{name}"), body).await;
     }
-    put(&client, format!("{endpoint}/bills/other/ignored.csv"), b"x".to_vec()).await;
+    put(
+        &client,
+        format!("{endpoint}/bills/other/ignored.csv"),
+        b"x".to_vec(),
+    )
+    .await;
     let source = format!(
         "[[sources]]\nkind = \"billing\"\nname = \"s3bills\"\npath = \"s3://bills/focus/*.csv\"\napi_url = \"{endpoint}\"\n"
     );
@@ -152,7 +177,11 @@ async fn an_s3_bucket_of_exports() {
     assert_eq!(current_total(dir.path()).await, 47.0);
     let second = collect(&config, &env, &[]).await;
     assert_ok(&second);
-    assert!(second.stdout.contains("s3bills: 0 new, 0 updated"), "{}", second.stdout);
+    assert!(
+        second.stdout.contains("s3bills: 0 new, 0 updated"),
+        "{}",
+        second.stdout
+    );
     // Downloads are removed after the import.
     assert!(!dir.path().join("lake/_state/s3bills/download").exists());
 }

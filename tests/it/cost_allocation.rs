@@ -20,7 +20,11 @@ const HEADER: &str = "BilledCost,EffectiveCost,BillingCurrency,BillingAccountId,
 
 /// A FOCUS file: `(cost, currency, account, day, service, tags)` per line; the
 /// billing period is the day's month.
-pub fn focus_file(dir: &Path, name: &str, lines: &[(f64, &str, &str, &str, &str, &str)]) -> PathBuf {
+pub fn focus_file(
+    dir: &Path,
+    name: &str,
+    lines: &[(f64, &str, &str, &str, &str, &str)],
+) -> PathBuf {
     let mut text = format!("{HEADER}\n");
     for (cost, currency, account, day, service, tags) in lines {
         let month = &day[..7];
@@ -111,7 +115,12 @@ async fn a_restated_month_replaces_the_stored_one_and_nothing_doubles() {
     // a period is its truth.
     import(&lake, &[a]).await;
     assert_eq!(cents(totals(&lake).await["111 2026-09-01"]), 7000);
-    let n = rows(&lake, &Config::default(), "SELECT COUNT(*) AS n FROM billing_lines").await;
+    let n = rows(
+        &lake,
+        &Config::default(),
+        "SELECT COUNT(*) AS n FROM billing_lines",
+    )
+    .await;
     assert_eq!(n[0]["n"], Json::from(5));
 }
 
@@ -129,7 +138,11 @@ async fn restating_one_period_leaves_other_periods_and_accounts_alone() {
         ],
     );
     import(&lake, &[both]).await;
-    let october = focus_file(d, "oct.csv", &[(250.0, "USD", "111", "2026-10-10", "EC2", "")]);
+    let october = focus_file(
+        d,
+        "oct.csv",
+        &[(250.0, "USD", "111", "2026-10-10", "EC2", "")],
+    );
     let summary = import(&lake, &[october]).await;
     assert_eq!(summary.periods.len(), 1);
     let t = totals(&lake).await;
@@ -181,11 +194,46 @@ fn allocation_lines(dir: &Path) -> PathBuf {
         dir,
         "day.csv",
         &[
-            (50.0, "USD", "999", "2026-09-01", "EC2", r#"{"team":"payments"}"#),
-            (300.0, "USD", "111", "2026-09-01", "EC2", r#"{"team":"payments","service":"api"}"#),
-            (100.0, "USD", "111", "2026-09-01", "EC2", r#"{"Team":"search"}"#),
-            (80.0, "USD", "111", "2026-09-01", "Amazon Virtual Private Cloud", ""),
-            (40.0, "USD", "111", "2026-09-01", "Support", r#"{"kind":"support"}"#),
+            (
+                50.0,
+                "USD",
+                "999",
+                "2026-09-01",
+                "EC2",
+                r#"{"team":"payments"}"#,
+            ),
+            (
+                300.0,
+                "USD",
+                "111",
+                "2026-09-01",
+                "EC2",
+                r#"{"team":"payments","service":"api"}"#,
+            ),
+            (
+                100.0,
+                "USD",
+                "111",
+                "2026-09-01",
+                "EC2",
+                r#"{"Team":"search"}"#,
+            ),
+            (
+                80.0,
+                "USD",
+                "111",
+                "2026-09-01",
+                "Amazon Virtual Private Cloud",
+                "",
+            ),
+            (
+                40.0,
+                "USD",
+                "111",
+                "2026-09-01",
+                "Support",
+                r#"{"kind":"support"}"#,
+            ),
             (30.0, "USD", "111", "2026-09-01", "Amazon CloudWatch", ""),
             (25.0, "USD", "111", "2026-09-01", "S3", ""),
         ],
@@ -205,7 +253,10 @@ async fn team_totals(lake: &Lake, config: &Config) -> BTreeMap<String, f64> {
 }
 
 fn assert_money(actual: f64, expected: f64) {
-    assert!((actual - expected).abs() < 1e-9, "expected {expected}, got {actual}");
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "expected {expected}, got {actual}"
+    );
 }
 
 #[tokio::test]
@@ -268,7 +319,10 @@ async fn changing_a_rule_reallocates_without_reimporting() {
     assert_money(t["payments"], 350.0 + 80.0 * 350.0 / 450.0 + 28.0 + 10.0);
     assert_money(t["search"], 100.0 + 80.0 * 100.0 / 450.0 + 12.0 + 10.0);
     assert_money(t["platform"], 10.0);
-    assert_eq!(lake.files("costs").await.expect("files").len(), files_before);
+    assert_eq!(
+        lake.files("costs").await.expect("files").len(),
+        files_before
+    );
 }
 
 #[tokio::test]
@@ -309,7 +363,12 @@ since = "2026-09-15"
     .await;
     let by: Vec<(String, i64)> = got
         .iter()
-        .map(|r| (r["currency"].as_str().unwrap_or_default().into(), cents(r["c"].as_f64().unwrap_or_default())))
+        .map(|r| {
+            (
+                r["currency"].as_str().unwrap_or_default().into(),
+                cents(r["c"].as_f64().unwrap_or_default()),
+            )
+        })
         .collect();
     // 100 EUR × 1.1 + 100 EUR × 1.2 + 50 USD = 280 USD; GBP has no rate: apart.
     assert_eq!(by, vec![("GBP".into(), 1000), ("USD".into(), 28000)]);
@@ -340,4 +399,62 @@ fn bad_allocation_rules_are_config_errors() {
         let err = Config::parse(toml, "test").expect_err(toml).to_string();
         assert!(err.contains(expected), "{toml}: {err}");
     }
+}
+
+/// `metrics.json`'s cost section on the allocation day, with budgets: the figures
+/// above per team and month, the unallocated share 25 / 625 = 0.04, budget status
+/// (payments 391.33 over 300 → over; search 139.78 under 500 → ok), and the whole
+/// document valid against the schema.
+#[tokio::test]
+async fn the_cost_section_of_metrics_json() {
+    let (dir, lake) = temp_lake();
+    import(&lake, &[allocation_lines(dir.path())]).await;
+    let toml = format!(
+        "{RULES}\n[[cost.budgets]]\nteam = \"payments\"\namount = 300\ncurrency = \"USD\"\n\
+         [[cost.budgets]]\nteam = \"search\"\namount = 500\ncurrency = \"USD\"\n"
+    );
+    let config = Config::parse(&toml, "test").expect("config");
+    let engine = Engine::for_config(&lake, &config).await.expect("engine");
+    let window = northstar::report::metrics::Window {
+        from: crate::support::day("2026-09-01"),
+        to: crate::support::day("2026-10-01"),
+    };
+    let doc = northstar::report::metrics::compute(&engine, window, &config, chrono::Utc::now())
+        .await
+        .expect("compute");
+    let cost = &doc["cost"];
+    let org_month = &cost["org"]["months"][0];
+    assert_eq!(org_month["month"], "2026-09");
+    assert_money(
+        org_month["effective_cost"].as_f64().unwrap_or_default(),
+        625.0,
+    );
+    assert_money(
+        org_month["unallocated_share"].as_f64().unwrap_or_default(),
+        0.04,
+    );
+    let payments = &cost["teams"]["payments"]["months"][0];
+    assert_money(
+        payments["effective_cost"].as_f64().unwrap_or_default(),
+        300.0 + 80.0 * 300.0 / 450.0 + 28.0 + 10.0,
+    );
+    assert_eq!(payments["budget_status"], "over");
+    assert_eq!(cost["teams"]["search"]["months"][0]["budget_status"], "ok");
+    assert_eq!(
+        cost["teams"]["unallocated"]["months"][0]["effective_cost"],
+        25.0
+    );
+    let schema_text =
+        std::fs::read(crate::support::repo_root().join("schemas/metrics.schema.json"))
+            .expect("schema");
+    let schema: Json = serde_json::from_slice(&schema_text).expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = doc.clone();
+    broken["cost"]["teams"]["payments"]["months"][0]["budget_status"] = Json::from("late");
+    assert!(!validator.is_valid(&broken));
 }
