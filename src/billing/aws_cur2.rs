@@ -151,6 +151,16 @@ impl AwsMapper {
 impl RecordMapper for AwsMapper {
     fn map(&self, r: &SourceRecord, notes: &mut Notes) -> Result<Vec<CostRow>, FieldError> {
         let kind = self.text(r, "line_item_line_item_type").unwrap_or_default();
+        if self.columns.contains_key("bill_invoice_id") && self.text(r, "bill_invoice_id").is_none()
+        {
+            *notes
+                .entry(
+                    "InvoiceId: empty, the bill is not final yet (AWS estimates until it \
+                     invoices; importing the final report replaces these lines)"
+                        .into(),
+                )
+                .or_default() += 1;
+        }
         let mut row = CostRow::new();
         let unused = self.costs(r, &kind, &mut row, notes)?;
         self.periods(r, &mut row)?;

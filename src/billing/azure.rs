@@ -1,7 +1,9 @@
 //! Azure cost details exports: Enterprise Agreement (PascalCase: `Cost` or
 //! `CostInBillingCurrency`, `Date` as M/D/YYYY, brace-less `Tags`) and Microsoft
 //! Customer Agreement (camelCase: `costInBillingCurrency`, `date`), actual or
-//! amortized.
+//! amortized; and the legacy subscription-scope usage export (`PreTaxCost`,
+//! `UsageDateTime`, `SubscriptionGuid`, `Currency`), which has no `ChargeType`
+//! (every row is usage) and no billing account (the subscription stands in).
 //!
 //! The two datasets have the same columns, so a file does not say which one it
 //! is. It does not need to: one rule per row, after Microsoft's FOCUS conversion
@@ -56,13 +58,13 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("meter_id", &["MeterId"]),
     ("product_id", &["ProductId"]),
     ("consumed_service", &["ConsumedService"]),
-    ("resource_id", &["ResourceId", "InstanceId"]),
+    ("resource_id", &["ResourceId", "InstanceId", "InstanceName"]),
     ("resource_name", &["ResourceName"]),
     ("location", &["ResourceLocation"]),
     ("zone", &["AvailabilityZone"]),
-    ("quantity", &["Quantity"]),
+    ("quantity", &["Quantity", "UsageQuantity"]),
     ("unit", &["UnitOfMeasure"]),
-    ("unit_price", &["UnitPrice"]),
+    ("unit_price", &["UnitPrice", "ResourceRate"]),
     ("payg_price", &["PayGPrice"]),
     ("payg_cost", &["PaygCostInBillingCurrency"]),
     ("exchange_rate", &["ExchangeRatePricingToBilling"]),
@@ -96,10 +98,12 @@ pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
         .filter_map(|(field, names)| values::find_column(header, names).map(|c| (*field, c)))
         .collect();
     for (field, name) in [
-        ("cost", "Cost or CostInBillingCurrency"),
-        ("currency", "BillingCurrency or BillingCurrencyCode"),
-        ("date", "Date"),
-        ("charge_type", "ChargeType"),
+        ("cost", "Cost, CostInBillingCurrency or PreTaxCost"),
+        (
+            "currency",
+            "BillingCurrency, BillingCurrencyCode or Currency",
+        ),
+        ("date", "Date or UsageDateTime"),
     ] {
         if !columns.contains_key(field) {
             return Err(format!(
@@ -157,10 +161,21 @@ impl Kind {
 impl RecordMapper for AzureMapper {
     fn map(&self, r: &SourceRecord, notes: &mut Notes) -> Result<Vec<CostRow>, FieldError> {
         let kind = self.kind(r);
+        if self.col("charge_type").is_none() {
+            *notes
+                .entry("ChargeType: no such column (legacy usage export), read as Usage".into())
+                .or_default() += 1;
+        }
         let mut row = CostRow::new();
         self.costs(r, &kind, &mut row)?;
         self.periods(r, &mut row)?;
-        self.accounts(r, &mut row);
+        if self.accounts(r, &mut row) {
+            *notes
+                .entry(
+                    "BillingAccountId: no billing account or profile, the subscription used".into(),
+                )
+                .or_default() += 1;
+        }
         set_charge(&kind, self.text(r, "frequency"), &mut row);
         self.resource(r, &mut row);
         self.commitment(r, &kind, &mut row);
@@ -172,7 +187,11 @@ impl RecordMapper for AzureMapper {
 
 impl AzureMapper {
     fn kind(&self, r: &SourceRecord) -> Kind {
-        let charge_type = self.text(r, "charge_type").unwrap_or_default();
+        // The legacy usage export has no ChargeType: it lists usage only.
+        let charge_type = match self.col("charge_type") {
+            Some(_) => self.text(r, "charge_type").unwrap_or_default(),
+            None => "Usage".to_string(),
+        };
         let model = self.text(r, "pricing_model").unwrap_or_default();
         let commitment = if model.eq_ignore_ascii_case("Reservation")
             || charge_type.eq_ignore_ascii_case("UnusedReservation")
@@ -247,9 +266,15 @@ impl AzureMapper {
 
     /// Accounts as Microsoft's own FOCUS export writes them (ARM ids), so a
     /// native export and a FOCUS export of the same bill land on the same account.
-    fn accounts(&self, r: &SourceRecord, row: &mut CostRow) {
+    /// A subscription-scope export without billing account or profile is filed
+    /// under its subscription (`/subscriptions/<id>`); returns whether it was.
+    fn accounts(&self, r: &SourceRecord, row: &mut CostRow) -> bool {
         let account = self.text(r, "account");
         let profile = self.text(r, "profile");
+        let subscription = self
+            .text(r, "subscription")
+            .map(|s| arm_id("/subscriptions/", &s));
+        let by_subscription = account.is_none() && profile.is_none() && subscription.is_some();
         let (id, name) = match (self.mca, &account, &profile) {
             (true, Some(a), Some(p)) => (
                 Some(arm_id(
@@ -266,14 +291,11 @@ impl AzureMapper {
                     .or_else(|| self.text(r, "profile_name")),
             ),
         };
+        let id = id.or_else(|| subscription.clone());
         row.set_text("BillingAccountId", id);
         row.set_text("BillingAccountName", name);
         row.set_text("BillingCurrency", self.text(r, "currency"));
-        let subscription = self.text(r, "subscription");
-        row.set_text(
-            "SubAccountId",
-            subscription.map(|s| arm_id("/subscriptions/", &s)),
-        );
+        row.set_text("SubAccountId", subscription);
         row.set_text("SubAccountName", self.text(r, "subscription_name"));
         row.set_text("InvoiceId", self.text(r, "invoice"));
         row.set_text("ProviderName", Some("Microsoft"));
@@ -285,6 +307,7 @@ impl AzureMapper {
             "InvoiceIssuerName",
             self.text(r, "partner").or(Some("Microsoft".into())),
         );
+        by_subscription
     }
 
     fn resource(&self, r: &SourceRecord, row: &mut CostRow) {
@@ -496,5 +519,43 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("CostInBillingCurrency"), "{err}");
+    }
+
+    #[test]
+    fn legacy_usage_export_without_charge_type_or_account() {
+        let r = SourceRecord {
+            line: 3,
+            fields: json!({
+                "SubscriptionGuid": "2639de71",
+                "UsageDateTime": "2019-07-28 00:00:00",
+                "MeterCategory": "Storage",
+                "UsageQuantity": "0.288",
+                "ResourceRate": "0.00036",
+                "PreTaxCost": "0.00010368",
+                "Currency": "USD",
+                "Tags": "{\"project\":\"p1\"}",
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        };
+        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let mut notes = Notes::new();
+        let row = mapper(&header)
+            .unwrap()
+            .map(&r, &mut notes)
+            .unwrap()
+            .remove(0);
+        assert_eq!(row.number("BilledCost"), Some(0.00010368));
+        assert_eq!(row.text("ChargeCategory"), Some("Usage"));
+        assert_eq!(
+            row.text("BillingAccountId"),
+            Some("/subscriptions/2639de71")
+        );
+        assert_eq!(row.text("SubAccountId"), Some("/subscriptions/2639de71"));
+        assert_eq!(row.text("BillingCurrency"), Some("USD"));
+        let contracted = row.number("ContractedCost").unwrap_or_default();
+        assert!((contracted - 0.00010368).abs() < 1e-12);
+        assert_eq!(notes.len(), 2, "{notes:?}");
     }
 }

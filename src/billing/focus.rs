@@ -1,5 +1,5 @@
-//! FOCUS 1.0–1.3 files (CSV, gzip CSV, Parquet), as providers export them and as
-//! the FOCUS spec's worked examples are written.
+//! FOCUS 0.5 and 1.0–1.3 files (CSV, gzip CSV, Parquet), as providers export them
+//! and as the FOCUS spec's worked examples are written.
 //!
 //! Column names are matched to FOCUS's case-insensitively (the spec examples spell
 //! `SkuPriceid`); columns FOCUS does not define (`x_*`, the sample's `Id`) are read
@@ -7,6 +7,11 @@
 //! `ServiceProviderName`/`HostProviderName`/`Allocated*`/`ContractApplied`, 1.2
 //! `InvoiceId`/`PricingCurrency*`/`*AccountType`, 1.1 `ServiceSubcategory`/`SkuMeter`/
 //! `CapacityReservation*`/`CommitmentDiscountQuantity|Unit`.
+//!
+//! FOCUS 0.5 (the first release, 2023) named eight columns differently; a file
+//! without `EffectiveCost` but with `AmortizedCost` is read as 0.5, each 0.5 name
+//! standing for its 1.0 successor ([`V05_ALIASES`]) unless the file also has the
+//! 1.0 column.
 
 use serde_json::Value as Json;
 
@@ -45,6 +50,19 @@ const V11: &[&str] = &[
     "CommitmentDiscountUnit",
 ];
 
+/// FOCUS 0.5 column → the 1.0 column that replaced it (`ResourceID` would match
+/// `ResourceId` anyway: names are matched without regard to case).
+pub const V05_ALIASES: &[(&str, &str)] = &[
+    ("AmortizedCost", "EffectiveCost"),
+    ("BilledCurrency", "BillingCurrency"),
+    ("ChargeType", "ChargeCategory"),
+    ("Provider", "ProviderName"),
+    ("Publisher", "PublisherName"),
+    ("InvoiceIssuer", "InvoiceIssuerName"),
+    ("ResourceID", "ResourceId"),
+    ("Region", "RegionId"),
+];
+
 /// Columns a file must have to be read as FOCUS at all.
 const NEEDED: &[&str] = &[
     "BilledCost",
@@ -60,7 +78,9 @@ pub fn version(header: &[String]) -> &'static str {
             .iter()
             .any(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h)))
     };
-    if has(V13) {
+    if !has(&["EffectiveCost"]) && has(&["AmortizedCost"]) {
+        "0.5"
+    } else if has(V13) {
         "1.3"
     } else if has(V12) {
         "1.2"
@@ -71,11 +91,35 @@ pub fn version(header: &[String]) -> &'static str {
     }
 }
 
-/// Whether a header looks like FOCUS.
+/// Whether a header looks like FOCUS: `BilledCost` with `EffectiveCost` (1.x) or
+/// `AmortizedCost` (0.5).
 pub fn looks_like(header: &[String]) -> bool {
-    ["BilledCost", "EffectiveCost"]
+    let has = |n: &str| header.iter().any(|h| h.eq_ignore_ascii_case(n));
+    has("BilledCost") && (has("EffectiveCost") || has("AmortizedCost"))
+}
+
+/// The FOCUS column a header name stands for: its own (any case), else, in a 0.5
+/// file, the 1.0 successor of a 0.5 name the file does not also carry.
+fn focus_column(h: &str, header: &[String], v05: bool) -> Option<(&'static str, ColumnType)> {
+    let own = |name: &str| {
+        FOCUS_COLUMNS
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(name))
+            .map(|(c, ty)| (*c, *ty))
+    };
+    if let Some(found) = own(h) {
+        return Some(found);
+    }
+    if !v05 {
+        return None;
+    }
+    let (_, successor) = V05_ALIASES
         .iter()
-        .all(|n| header.iter().any(|h| h.eq_ignore_ascii_case(n)))
+        .find(|(old, _)| old.eq_ignore_ascii_case(h))?;
+    let shadowed = header
+        .iter()
+        .any(|other| other.eq_ignore_ascii_case(successor));
+    if shadowed { None } else { own(successor) }
 }
 
 /// Reads FOCUS records: each source column mapped to the FOCUS column it names.
@@ -86,19 +130,20 @@ pub struct FocusMapper {
 
 /// A mapper for a FOCUS header, or why the header cannot be FOCUS.
 pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
+    let version = version(header);
     let columns: Vec<(String, &'static str, ColumnType)> = header
         .iter()
         .filter_map(|h| {
-            FOCUS_COLUMNS
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(h))
-                .map(|(name, ty)| (h.clone(), *name, *ty))
+            focus_column(h, header, version == "0.5").map(|(name, ty)| (h.clone(), name, ty))
         })
         .collect();
-    let missing: Vec<&str> = NEEDED
+    let missing: Vec<String> = NEEDED
         .iter()
-        .copied()
-        .filter(|n| !columns.iter().any(|(_, c, _)| c == n))
+        .filter(|n| !columns.iter().any(|(_, c, _)| c == *n))
+        .map(|n| match V05_ALIASES.iter().find(|(_, new)| new == n) {
+            Some((old, _)) if version == "0.5" => format!("{n} (FOCUS 0.5: {old})"),
+            _ => n.to_string(),
+        })
         .collect();
     if !missing.is_empty() {
         return Err(format!(
@@ -106,10 +151,7 @@ pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
             missing.join(", ")
         ));
     }
-    Ok(Box::new(FocusMapper {
-        columns,
-        version: version(header),
-    }))
+    Ok(Box::new(FocusMapper { columns, version }))
 }
 
 impl RecordMapper for FocusMapper {
@@ -177,6 +219,60 @@ mod tests {
         assert_eq!(version(&header(&v11)), "1.2");
         v11.push("ServiceProviderName");
         assert_eq!(version(&header(&v11)), "1.3");
+    }
+
+    #[test]
+    fn focus_0_5_names_stand_for_their_successors() {
+        let h = header(&[
+            "InvoiceIssuer",
+            "ResourceID",
+            "ChargeType",
+            "Provider",
+            "BillingAccountId",
+            "Publisher",
+            "BilledCurrency",
+            "BillingPeriodStart",
+            "Region",
+            "ChargePeriodStart",
+            "BilledCost",
+            "AmortizedCost",
+        ]);
+        assert!(looks_like(&h));
+        assert_eq!(version(&h), "0.5");
+        let fields = serde_json::json!({
+            "InvoiceIssuer": "test-entity-1", "ResourceID": "r1", "ChargeType": "Purchase",
+            "Provider": "A", "BillingAccountId": "a1", "Publisher": "Publisher1",
+            "BilledCurrency": "AUD", "BillingPeriodStart": "2023-06-01T00:00:00Z",
+            "Region": "A", "ChargePeriodStart": "2023-06-01T00:00:00Z",
+            "BilledCost": "0.1", "AmortizedCost": "0.01",
+        });
+        let r = SourceRecord {
+            line: 2,
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        };
+        let m = mapper(&h).unwrap();
+        assert_eq!(m.focus_version(), Some("0.5"));
+        let row = m.map(&r, &mut Notes::new()).unwrap().remove(0);
+        assert_eq!(row.number("EffectiveCost"), Some(0.01));
+        assert_eq!(row.text("BillingCurrency"), Some("AUD"));
+        assert_eq!(row.text("ChargeCategory"), Some("Purchase"));
+        assert_eq!(row.text("ProviderName"), Some("A"));
+        assert_eq!(row.text("PublisherName"), Some("Publisher1"));
+        assert_eq!(row.text("InvoiceIssuerName"), Some("test-entity-1"));
+        assert_eq!(row.text("ResourceId"), Some("r1"));
+        assert_eq!(row.text("RegionId"), Some("A"));
+        assert_eq!(row.text("x_focus_version"), Some("0.5"));
+        // A 1.x file keeps its own columns; `Region` is not read as RegionId there.
+        let v1 = header(&[
+            "BilledCost",
+            "EffectiveCost",
+            "BillingCurrency",
+            "ChargePeriodStart",
+            "Region",
+        ]);
+        assert_eq!(version(&v1), "1.0");
+        assert_eq!(focus_column("Region", &v1, false), None);
+        assert!(!looks_like(&header(&["BilledCost", "ChargeType"])));
     }
 
     #[test]

@@ -68,22 +68,41 @@ fn time(r: &SourceRecord, path: &str) -> Result<Option<i64>, FieldError> {
     values::time(cell(r, path)).map_err(|e| FieldError::new(path, e))
 }
 
-/// A repeated field: a JSON array, or (CSV) its JSON text.
+/// A repeated field: a JSON array, or (CSV) its JSON text, or the Python literal
+/// pandas writes for it (`[{'name': 'Free tier', 'amount': -5e-06, 'id': None}]`).
 fn list(r: &SourceRecord, path: &str) -> Result<Vec<Json>, FieldError> {
     match cell(r, path) {
         None | Some(Json::Null) => Ok(Vec::new()),
         Some(Json::Array(items)) => Ok(items.clone()),
         Some(Json::String(s)) if values::is_null_text(s) => Ok(Vec::new()),
-        Some(Json::String(s)) => match serde_json::from_str::<Json>(s) {
-            Ok(Json::Array(items)) => Ok(items),
-            _ => Err(FieldError::new(path, format!("not a JSON list: `{s}`"))),
+        Some(Json::String(s)) => match values::json_or_python(s) {
+            Ok((Json::Array(items), _)) => Ok(items),
+            _ => Err(FieldError::new(
+                path,
+                format!("not a JSON list (nor a Python one): `{s}`"),
+            )),
         },
         Some(other) => Err(FieldError::new(path, format!("not a list: `{other}`"))),
     }
 }
 
+/// Notes the repeated fields of a CSV row written as Python literals (single
+/// quotes, `None`) rather than JSON, as pandas saves a BigQuery export.
+fn note_python_lists(r: &SourceRecord, notes: &mut Notes) {
+    for path in ["credits", "labels", "project.labels", "system_labels"] {
+        if let Some(Json::String(s)) = r.get(path)
+            && matches!(values::json_or_python(s.trim()), Ok((_, true)))
+        {
+            *notes
+                .entry(format!("{path}: Python-style list (pandas) read as JSON"))
+                .or_default() += 1;
+        }
+    }
+}
+
 impl RecordMapper for GcpMapper {
-    fn map(&self, r: &SourceRecord, _notes: &mut Notes) -> Result<Vec<CostRow>, FieldError> {
+    fn map(&self, r: &SourceRecord, notes: &mut Notes) -> Result<Vec<CostRow>, FieldError> {
+        note_python_lists(r, notes);
         let mut row = CostRow::new();
         let cost = number(r, "cost")?
             .ok_or_else(|| FieldError::new("cost", "required value is missing"))?;
@@ -365,5 +384,35 @@ mod tests {
         assert_eq!(rows[0].number("BilledCost"), Some(1000.0));
         assert_eq!(rows[0].text("ServiceCategory"), Some("Analytics"));
         assert_eq!(rows[1].number("BilledCost"), Some(-5.0));
+    }
+
+    #[test]
+    fn pandas_python_style_lists() {
+        let r = record(json!({
+            "billing_account_id": "A",
+            "usage_start_time": "2020-11-09 23:00:00+00:00",
+            "cost": "5e-06",
+            "currency": "USD",
+            "invoice.month": "202011",
+            "labels": "[{'key': 'goog-resource-type', 'value': 'bigquery_dataset'}]",
+            "credits": "[{'name': 'FreeTrial:Credit-1', 'amount': -5e-06, 'full_name': None, \
+                        'id': 'FreeTrial:Credit-1', 'type': 'PROMOTION'}]",
+        }));
+        let mut notes = Notes::new();
+        let rows = GcpMapper.map(&r, &mut notes).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].number("BilledCost"), Some(-5e-06));
+        assert_eq!(
+            rows[1].text("ChargeDescription"),
+            Some("FreeTrial:Credit-1")
+        );
+        assert_eq!(
+            rows[0].text("Tags"),
+            Some(r#"{"goog-resource-type":"bigquery_dataset"}"#)
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let bad = record(json!({"credits": "[{'amount': }]"}));
+        let err = list(&bad, "credits").unwrap_err();
+        assert!(err.reason.contains("not a JSON list"), "{err:?}");
     }
 }

@@ -45,7 +45,7 @@ pub use import::{CostImportOptions, CostImportSummary, import_costs};
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// FOCUS 1.0–1.3 (any provider's FOCUS export).
+    /// FOCUS 1.0–1.3, and 0.5-era files (any provider's FOCUS export).
     Focus,
     /// AWS Cost and Usage Report, legacy (`lineItem/UnblendedCost` columns).
     AwsCur,

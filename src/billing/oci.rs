@@ -56,6 +56,15 @@ impl RecordMapper for OciMapper {
         let mut row = CostRow::new();
         let cost = number(r, "cost/myCost")?
             .ok_or_else(|| FieldError::new("cost/myCost", "required value is missing"))?;
+        if text(r, "cost/currencyCode").is_none() {
+            // Named here, not as FOCUS's BillingCurrency, so the fix is obvious.
+            return Err(FieldError::new(
+                "cost/currencyCode",
+                "required value is missing (OCI leaves it empty on some zero-cost \
+                 lines; --set cost/currencyCode=<code> supplies it, --skip-bad \
+                 quarantines them)",
+            ));
+        }
         row.set_number("BilledCost", Some(cost));
         row.set_number("EffectiveCost", Some(cost));
         row.set_number("ContractedCost", Some(cost));
@@ -174,6 +183,32 @@ mod tests {
         assert_eq!(
             row.time("BillingPeriodStart"),
             values::parse_time("2023-11-01T00:00:00Z").ok()
+        );
+    }
+
+    #[test]
+    fn empty_currency_is_named_as_the_report_spells_it() {
+        let fields = json!({
+            "lineItem/tenantId": "ocid1.tenancy.oc1..a",
+            "lineItem/intervalUsageStart": "2022-04-21T18:00Z",
+            "cost/subscriptionId": "015649487",
+            "cost/myCost": "0.000000000000",
+            "cost/currencyCode": "",
+        });
+        let r = SourceRecord {
+            line: 2,
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        };
+        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let err = mapper(&header)
+            .unwrap()
+            .map(&r, &mut Notes::new())
+            .unwrap_err();
+        assert_eq!(err.field, "cost/currencyCode");
+        assert!(
+            err.reason.contains("--set cost/currencyCode="),
+            "{}",
+            err.reason
         );
     }
 

@@ -158,8 +158,14 @@ pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String,
             } else {
                 format!("{{{t}}}")
             };
-            serde_json::from_str::<Json>(&candidate)
-                .map_err(|e| format!("tags are not a JSON object ({e}): `{s}`"))?
+            match serde_json::from_str::<Json>(&candidate) {
+                Ok(v) => v,
+                // pandas' CSV of a BigQuery export: `[{'key': 'env', 'value': 'prod'}]`.
+                Err(e) => match parse_python_literal(t) {
+                    Ok(v) if t.starts_with('{') || t.starts_with('[') => v,
+                    _ => return Err(format!("tags are not a JSON object ({e}): `{s}`")),
+                },
+            }
         }
         Some(other) => other.clone(),
     };
@@ -181,6 +187,211 @@ pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String,
             Ok((!map.is_empty()).then_some(map))
         }
         other => Err(format!("tags are not a JSON object: `{other}`")),
+    }
+}
+
+/// JSON text, or else a Python literal (see [`parse_python_literal`]); the flag
+/// tells which it was.
+pub fn json_or_python(s: &str) -> Result<(Json, bool), String> {
+    match serde_json::from_str::<Json>(s) {
+        Ok(v) => Ok((v, false)),
+        Err(e) => parse_python_literal(s)
+            .map(|v| (v, true))
+            .map_err(|_| format!("not JSON ({e})")),
+    }
+}
+
+/// A Python literal as JSON: `[{'name': 'Free tier', 'amount': -5e-06, 'id': None}]`.
+/// pandas writes BigQuery's repeated fields that way when it saves a billing
+/// export as CSV (`credits`, `labels`). Strings in single or double quotes (with
+/// Python's escapes), numbers, `None`, `True`, `False`, lists, tuples and dicts.
+pub fn parse_python_literal(s: &str) -> Result<Json, String> {
+    let mut p = PyParser {
+        chars: s.chars().collect(),
+        at: 0,
+    };
+    let value = p.value()?;
+    p.skip_space();
+    if p.at < p.chars.len() {
+        return Err(format!(
+            "unexpected `{}` at character {}",
+            p.chars[p.at],
+            p.at + 1
+        ));
+    }
+    Ok(value)
+}
+
+struct PyParser {
+    chars: Vec<char>,
+    at: usize,
+}
+
+impl PyParser {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn fail<T>(&self, what: &str) -> Result<T, String> {
+        match self.peek() {
+            Some(c) => Err(format!(
+                "expected {what}, found `{c}` at character {}",
+                self.at + 1
+            )),
+            None => Err(format!("expected {what}, found the end")),
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        self.skip_space();
+        match self.peek() {
+            Some('[') => self.sequence(']'),
+            Some('(') => self.sequence(')'),
+            Some('{') => self.dict(),
+            Some(q @ ('\'' | '"')) => self.string(q).map(Json::String),
+            Some(c) if c.is_ascii_digit() || matches!(c, '-' | '+' | '.') => self.number(),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let start = self.at;
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    self.at += 1;
+                }
+                let word: String = self.chars[start..self.at].iter().collect();
+                match word.as_str() {
+                    "None" => Ok(Json::Null),
+                    "True" => Ok(Json::Bool(true)),
+                    "False" => Ok(Json::Bool(false)),
+                    _ => Err(format!("`{word}` is not a Python literal")),
+                }
+            }
+            _ => self.fail("a value"),
+        }
+    }
+
+    /// `[a, b]` or `(a, b)`, a trailing comma allowed.
+    fn sequence(&mut self, close: char) -> Result<Json, String> {
+        self.at += 1;
+        let mut items = Vec::new();
+        loop {
+            self.skip_space();
+            if self.peek() == Some(close) {
+                self.at += 1;
+                return Ok(Json::Array(items));
+            }
+            items.push(self.value()?);
+            self.skip_space();
+            match self.peek() {
+                Some(',') => self.at += 1,
+                Some(c) if c == close => {}
+                _ => return self.fail(&format!("`,` or `{close}`")),
+            }
+        }
+    }
+
+    fn dict(&mut self) -> Result<Json, String> {
+        self.at += 1;
+        let mut map = serde_json::Map::new();
+        loop {
+            self.skip_space();
+            if self.peek() == Some('}') {
+                self.at += 1;
+                return Ok(Json::Object(map));
+            }
+            let key = match self.value()? {
+                Json::String(k) => k,
+                other => other.to_string(),
+            };
+            self.skip_space();
+            if self.peek() != Some(':') {
+                return self.fail("`:`");
+            }
+            self.at += 1;
+            let value = self.value()?;
+            map.insert(key, value);
+            self.skip_space();
+            match self.peek() {
+                Some(',') => self.at += 1,
+                Some('}') => {}
+                _ => return self.fail("`,` or `}`"),
+            }
+        }
+    }
+
+    fn string(&mut self, quote: char) -> Result<String, String> {
+        self.at += 1;
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err("a string without its closing quote".into());
+            };
+            self.at += 1;
+            if c == quote {
+                return Ok(out);
+            }
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let Some(e) = self.peek() else {
+                return Err("a string without its closing quote".into());
+            };
+            self.at += 1;
+            match e {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '0' => out.push('\0'),
+                'x' | 'u' | 'U' => {
+                    let len = match e {
+                        'x' => 2,
+                        'u' => 4,
+                        _ => 8,
+                    };
+                    let hex: String = self.chars.iter().skip(self.at).take(len).collect();
+                    let decoded = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                    match decoded {
+                        Some(ch) if hex.len() == len => {
+                            out.push(ch);
+                            self.at += len;
+                        }
+                        _ => return Err(format!("bad escape `\\{e}{hex}`")),
+                    }
+                }
+                '\\' | '\'' | '"' => out.push(e),
+                other => {
+                    // Python keeps an unknown escape as written.
+                    out.push('\\');
+                    out.push(other);
+                }
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Json, String> {
+        let start = self.at;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+        {
+            self.at += 1;
+        }
+        let text: String = self.chars[start..self.at].iter().collect();
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Json::from(i));
+        }
+        text.parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Json::Number)
+            .ok_or_else(|| format!("not a number: `{text}`"))
     }
 }
 
@@ -442,6 +653,31 @@ mod tests {
         );
         assert_eq!(tags_object(Some(&json!("NULL"))).unwrap(), None);
         assert!(tags_object(Some(&json!("{not json"))).is_err());
+    }
+
+    #[test]
+    fn python_literals_as_pandas_writes_them() {
+        let credits = "[{'name': 'FreeTrial:Credit-1', 'amount': -5e-06, 'full_name': None, \
+                       'id': \"it's\", 'ok': True, 'n': 3, 't': (1, 2,)}]";
+        let v = parse_python_literal(credits).unwrap();
+        assert_eq!(v[0]["amount"], json!(-5e-06));
+        assert_eq!(v[0]["full_name"], Json::Null);
+        assert_eq!(v[0]["id"], json!("it's"));
+        assert_eq!(v[0]["ok"], json!(true));
+        assert_eq!(v[0]["n"], json!(3));
+        assert_eq!(v[0]["t"], json!([1, 2]));
+        assert_eq!(
+            parse_python_literal(r"['a\'b', '\xe9\n']").unwrap(),
+            json!(["a'b", "é\n"])
+        );
+        assert!(parse_python_literal("[{'a': 1}").is_err());
+        assert!(parse_python_literal("[nan]").is_err());
+        assert!(parse_python_literal("['open").is_err());
+        let labels = json!("[{'key': 'goog-resource-type', 'value': 'bigquery_dataset'}]");
+        let m = tags_object(Some(&labels)).unwrap().unwrap();
+        assert_eq!(m["goog-resource-type"], json!("bigquery_dataset"));
+        assert_eq!(json_or_python("[1]").unwrap(), (json!([1]), false));
+        assert_eq!(json_or_python("[None]").unwrap(), (json!([null]), true));
     }
 
     #[test]
