@@ -74,9 +74,8 @@ fn value_columns(spec: &TableSpec) -> Vec<&'static str> {
 }
 
 impl Lake {
-    /// Folds one stored file into `current`, keeping the newest version per key.
-    async fn read_into(&self, spec: &TableSpec, file: &str, current: &mut Current) -> Result<()> {
-        let columns = value_columns(spec);
+    /// Every record batch of one stored Parquet file.
+    async fn file_batches(&self, file: &str) -> Result<Vec<RecordBatch>> {
         let location = ObjectPath::from(file);
         let lake_error = |source| Error::Lake {
             path: file.to_string(),
@@ -87,8 +86,15 @@ impl Lake {
         let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .and_then(|b| b.build())
             .map_err(|e| Error::encode(file, e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| Error::encode(file, e))?;
+        reader
+            .map(|b| b.map_err(|e| Error::encode(file, e)))
+            .collect()
+    }
+
+    /// Folds one stored file into `current`, keeping the newest version per key.
+    async fn read_into(&self, spec: &TableSpec, file: &str, current: &mut Current) -> Result<()> {
+        let columns = value_columns(spec);
+        for batch in self.file_batches(file).await? {
             let keys = render_rows(&batch, spec.key, file)?;
             let rows = render_rows(&batch, &columns, file)?;
             let at = batch
@@ -164,18 +170,7 @@ impl Lake {
     ) -> Result<HashMap<String, String>> {
         let mut newest: HashMap<String, (i64, String)> = HashMap::new();
         for file in self.files(spec.name).await? {
-            let location = ObjectPath::from(file.as_str());
-            let lake_error = |source| Error::Lake {
-                path: file.clone(),
-                source,
-            };
-            let got = self.store.get(&location).await.map_err(lake_error)?;
-            let bytes = got.bytes().await.map_err(lake_error)?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.build())
-                .map_err(|e| Error::encode(&file, e))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| Error::encode(&file, e))?;
+            for batch in self.file_batches(&file).await? {
                 let keys = render_rows(&batch, spec.key, &file)?;
                 let values = render_rows(&batch, &[column], &file)?;
                 let at = batch

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{fixture, repo_root};
+use crate::support::fixture;
 
 fn northstar(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_northstar"))
@@ -48,15 +48,8 @@ fn compute_output_matches_the_json_schema() {
     );
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&out_file).expect("metrics.json")).expect("json");
-    let schema_text =
-        std::fs::read(repo_root().join("schemas/metrics.schema.json")).expect("schema");
-    let schema: serde_json::Value = serde_json::from_slice(&schema_text).expect("schema json");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let validator = crate::support::metrics_schema();
+    crate::support::assert_valid_metrics(&validator, &doc);
     assert_eq!(doc["dora"]["org"]["deployment_frequency"]["n"], 10);
     // The schema must be able to fail: a rate given in percent is rejected.
     let mut broken = doc.clone();

@@ -444,16 +444,8 @@ async fn the_cost_section_of_metrics_json() {
         cost["teams"]["unallocated"]["months"][0]["effective_cost"],
         25.0
     );
-    let schema_text =
-        std::fs::read(crate::support::repo_root().join("schemas/metrics.schema.json"))
-            .expect("schema");
-    let schema: Json = serde_json::from_slice(&schema_text).expect("schema json");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let validator = crate::support::metrics_schema();
+    crate::support::assert_valid_metrics(&validator, &doc);
     let mut broken = doc.clone();
     broken["cost"]["teams"]["payments"]["months"][0]["budget_status"] = Json::from("late");
     assert!(!validator.is_valid(&broken));

@@ -44,7 +44,7 @@ use northstar::report::okrs::record_checkins;
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
-use crate::support::{assert_close, day, fixture, query, repo_root, seed, temp_lake};
+use crate::support::{assert_close, day, fixture, query, seed, temp_lake};
 
 const CONFIG: &str = r#"
 [[okrs]]
@@ -220,17 +220,9 @@ async fn progress_and_status_before_during_and_after_the_period() {
         ])
     );
 
-    let schema: Json = serde_json::from_slice(
-        &std::fs::read(repo_root().join("schemas/metrics.schema.json")).expect("schema"),
-    )
-    .expect("schema json");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let validator = crate::support::metrics_schema();
     for doc in [&before, &during, &after] {
-        let errors: Vec<String> = validator
-            .iter_errors(doc)
-            .map(|e| format!("{e} at {}", e.instance_path))
-            .collect();
-        assert!(errors.is_empty(), "{errors:#?}");
+        crate::support::assert_valid_metrics(&validator, doc);
     }
 }
 

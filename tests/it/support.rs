@@ -107,3 +107,20 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write fixture");
     path
 }
+
+/// The `metrics.json` JSON Schema's validator.
+pub fn metrics_schema() -> jsonschema::Validator {
+    let text = std::fs::read(repo_root().join("schemas/metrics.schema.json")).expect("schema");
+    let schema: Json = serde_json::from_slice(&text).expect("schema json");
+    jsonschema::validator_for(&schema).expect("valid schema")
+}
+
+/// Asserts `doc` is valid against the `metrics.json` schema, listing every error.
+#[track_caller]
+pub fn assert_valid_metrics(validator: &jsonschema::Validator, doc: &Json) {
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
