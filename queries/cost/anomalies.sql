@@ -22,7 +22,6 @@
 WITH bounds AS (
     SELECT
         CAST(floor(extract(epoch FROM $from) / 86400) AS BIGINT) AS from_di,
-        CAST(ceil(extract(epoch FROM $to) / 86400) AS BIGINT) AS to_di,
         CAST(floor(extract(epoch FROM $from) / 86400) AS BIGINT)
             - 7 * CAST($anomaly_weeks AS BIGINT) AS lookback_di
 ),
@@ -39,26 +38,28 @@ lines AS (
       AND CAST(floor(extract(epoch FROM c.day) / 86400) AS BIGINT) >= b.lookback_di
 ),
 daily AS (
-    SELECT 'team' AS level, team, CAST(NULL AS VARCHAR) AS service, currency, di,
-           sum(effective_cost) AS cost
-    FROM lines
-    GROUP BY team, currency, di
-    UNION ALL
-    SELECT 'service' AS level, team, service, currency, di, sum(effective_cost) AS cost
-    FROM lines
-    WHERE service IS NOT NULL
-    GROUP BY team, service, currency, di
-),
-last_day AS (
-    SELECT max(di) AS last_di FROM lines
+    SELECT level, team, service, currency, di, cost, max(di) OVER () AS last_di
+    FROM (
+        SELECT
+            CASE WHEN grouping(service) = 1 THEN 'team' ELSE 'service' END AS level,
+            team,
+            service,
+            currency,
+            di,
+            sum(effective_cost) AS cost
+        FROM lines
+        GROUP BY GROUPING SETS ((team, currency, di), (team, service, currency, di))
+    )
+    WHERE level = 'team' OR service IS NOT NULL
 ),
 spans AS (
-    SELECT level, team, service, currency, min(di) AS first_di
+    SELECT level, team, service, currency, min(di) AS first_di, max(last_di) AS last_di
     FROM daily
     GROUP BY level, team, service, currency
 ),
-calendar AS (
-    SELECT unnest(range(lookback_di, to_di)) AS di FROM bounds
+dense AS (
+    SELECT level, team, service, currency, unnest(range(first_di, last_di + 1)) AS di
+    FROM spans
 ),
 series AS (
     SELECT
@@ -66,16 +67,14 @@ series AS (
         s.team,
         s.service,
         s.currency,
-        c.di,
-        c.di % 7 AS weekday,
+        s.di,
+        s.di % 7 AS weekday,
         COALESCE(d.cost, 0.0) AS cost
-    FROM spans s
-    CROSS JOIN last_day l
-    JOIN calendar c ON c.di >= s.first_di AND c.di <= l.last_di
+    FROM dense s
     LEFT JOIN daily d
         ON d.level = s.level AND d.team = s.team
        AND (d.service IS NOT DISTINCT FROM s.service)
-       AND d.currency = s.currency AND d.di = c.di
+       AND d.currency = s.currency AND d.di = s.di
 ),
 history AS (
     SELECT t.level, t.team, t.service, t.currency, t.di, t.cost, h.cost AS past_cost
@@ -90,22 +89,19 @@ history AS (
       AND h.di >= t.di - 7 * CAST($anomaly_weeks AS BIGINT)
 ),
 centre AS (
-    SELECT level, team, service, currency, di, cost, median(past_cost) AS expected,
-           count(*) AS n
+    SELECT
+        *,
+        median(past_cost) OVER (PARTITION BY level, team, service, currency, di) AS expected,
+        count(*) OVER (PARTITION BY level, team, service, currency, di) AS n
     FROM history
-    GROUP BY level, team, service, currency, di, cost
 ),
 spread AS (
     SELECT
-        c.level, c.team, c.service, c.currency, c.di, c.cost, c.expected, c.n,
-        median(abs(h.past_cost - c.expected)) AS mad
-    FROM centre c
-    JOIN history h
-        ON h.level = c.level AND h.team = c.team
-       AND (h.service IS NOT DISTINCT FROM c.service)
-       AND h.currency = c.currency AND h.di = c.di
-    WHERE c.n >= 3
-    GROUP BY c.level, c.team, c.service, c.currency, c.di, c.cost, c.expected, c.n
+        level, team, service, currency, di, cost, expected, n,
+        median(abs(past_cost - expected)) AS mad
+    FROM centre
+    WHERE n >= 3
+    GROUP BY level, team, service, currency, di, cost, expected, n
 ),
 scored AS (
     SELECT

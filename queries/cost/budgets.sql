@@ -24,126 +24,119 @@ months AS (
     SELECT DISTINCT CAST(date_trunc('month', CAST(day AS TIMESTAMP)) AS DATE) AS month
     FROM days
 ),
+-- The current month: the one containing the window's last day.
 bounds AS (
-    SELECT CAST(CAST($to AS TIMESTAMP) - INTERVAL '1 microsecond' AS DATE) AS last_window_day
-),
-current_month AS (
     SELECT
-        last_window_day,
         CAST(date_trunc('month', CAST(last_window_day AS TIMESTAMP)) AS DATE) AS month_start
-    FROM bounds
+    FROM (
+        SELECT CAST(CAST($to AS TIMESTAMP) - INTERVAL '1 microsecond' AS DATE) AS last_window_day
+    )
 ),
 month_days AS (
     SELECT unnest(range(month_start, CAST(month_start + INTERVAL '1 month' AS DATE), INTERVAL '1 day')) AS day
-    FROM current_month
+    FROM bounds
 ),
-anchor AS (
-    SELECT
-        m.month_start,
-        CAST(max(c.day) AS DATE) AS last_actual_day
-    FROM cost_lines c
-    CROSS JOIN current_month m
-    WHERE CAST(c.day AS DATE) <= m.last_window_day
-    GROUP BY m.month_start
-),
--- Past months: whole-month actuals.
-past AS (
-    SELECT
-        c.team,
-        CAST(date_trunc('month', c.day) AS DATE) AS month,
-        c.currency,
-        sum(c.effective_cost) AS actual,
-        count(DISTINCT c.x_line_id) AS n
-    FROM cost_lines c
-    JOIN months m ON m.month = CAST(date_trunc('month', c.day) AS DATE)
-    CROSS JOIN current_month cm
-    WHERE m.month < cm.month_start
-    GROUP BY 1, 2, 3
-),
--- Current month: the forecast of queries/cost/forecast.sql at team scope.
-history_days AS (
-    SELECT DISTINCT CAST(c.day AS DATE) AS day
-    FROM cost_lines c
-    CROSS JOIN anchor a
-    WHERE CAST(c.day AS DATE) >= CAST(a.last_actual_day - INTERVAL '28 days' AS DATE)
-      AND CAST(c.day AS DATE) < a.last_actual_day
-),
+-- Lines up to the window's last day per team, currency and day (a line has one
+-- day, so line counts add up over days), with the last day that has any line.
 daily AS (
+    SELECT team, currency, day, cost, lines, max(day) OVER () AS last_actual_day
+    FROM (
+        SELECT
+            team,
+            currency,
+            CAST(day AS DATE) AS day,
+            sum(effective_cost) AS cost,
+            count(DISTINCT x_line_id) AS lines
+        FROM cost_lines
+        WHERE day < $to
+        GROUP BY 1, 2, 3
+    )
+),
+marked AS (
     SELECT
-        c.team,
-        c.currency,
-        CAST(c.day AS DATE) AS day,
-        sum(c.effective_cost) AS cost
-    FROM cost_lines c
-    CROSS JOIN anchor a
-    WHERE CAST(c.day AS DATE) >= least(a.month_start, CAST(a.last_actual_day - INTERVAL '28 days' AS DATE))
-      AND CAST(c.day AS DATE) <= a.last_actual_day
-    GROUP BY 1, 2, 3
+        d.team,
+        d.currency,
+        d.day,
+        CAST(date_trunc('month', CAST(d.day AS TIMESTAMP)) AS DATE) AS month,
+        d.cost,
+        d.lines,
+        d.last_actual_day,
+        d.day >= b.month_start AS in_month,
+        d.day >= CAST(d.last_actual_day - INTERVAL '28 days' AS DATE)
+            AND d.day < d.last_actual_day AS in_history
+    FROM daily d
+    CROSS JOIN bounds b
 ),
-keys AS (
-    SELECT DISTINCT team, currency FROM daily
+-- Past months: the whole month.
+past AS (
+    SELECT k.team, k.month, k.currency, sum(k.cost) AS actual, sum(k.lines) AS n
+    FROM marked k
+    JOIN months m ON m.month = k.month
+    WHERE NOT k.in_month
+    GROUP BY k.team, k.month, k.currency
 ),
-history AS (
-    SELECT k.team, k.currency, date_part('dow', h.day) AS dow, COALESCE(d.cost, 0.0) AS cost
-    FROM keys k
-    CROSS JOIN history_days h
-    LEFT JOIN daily d ON d.team = k.team AND d.currency = k.currency AND d.day = h.day
+-- Current month: the method of queries/cost/forecast.sql at team scope.
+history_days AS (
+    SELECT date_part('dow', day) AS dow, count(DISTINCT day) AS days
+    FROM marked
+    WHERE in_history
+    GROUP BY date_part('dow', day)
 ),
-by_weekday AS (
-    SELECT team, currency, dow, avg(cost) AS expected
-    FROM history
-    GROUP BY team, currency, dow
-),
-overall AS (
-    SELECT team, currency, avg(cost) AS expected
-    FROM history
+per_key AS (
+    SELECT
+        team,
+        currency,
+        COALESCE(sum(CASE WHEN in_month THEN cost END), 0.0) AS actual,
+        COALESCE(sum(CASE WHEN in_month THEN lines END), 0) AS n,
+        COALESCE(sum(CASE WHEN in_history THEN cost END), 0.0) AS history_cost
+    FROM marked
+    WHERE in_month OR in_history
     GROUP BY team, currency
+),
+per_weekday AS (
+    SELECT team, currency, date_part('dow', day) AS dow, sum(cost) AS cost
+    FROM marked
+    WHERE in_history
+    GROUP BY team, currency, date_part('dow', day)
+),
+remaining_days AS (
+    SELECT md.day, date_part('dow', md.day) AS dow, COALESCE(h.days, 0) AS days
+    FROM month_days md
+    LEFT JOIN history_days h ON h.dow = date_part('dow', md.day)
+    WHERE md.day > (SELECT max(last_actual_day) FROM daily)
+),
+totals AS (
+    SELECT (SELECT COALESCE(sum(days), 0) FROM history_days) AS n
 ),
 remaining AS (
     SELECT
         k.team,
         k.currency,
-        sum(COALESCE(w.expected, o.expected, 0.0)) AS remaining_forecast
-    FROM keys k
-    CROSS JOIN month_days md
-    CROSS JOIN anchor a
-    LEFT JOIN by_weekday w
-        ON w.team = k.team AND w.currency = k.currency AND w.dow = date_part('dow', md.day)
-    LEFT JOIN overall o ON o.team = k.team AND o.currency = k.currency
-    WHERE md.day > a.last_actual_day
+        sum(CASE
+            WHEN r.days > 0 THEN COALESCE(w.cost, 0.0) / r.days
+            WHEN t.n > 0 THEN k.history_cost / t.n
+            ELSE 0.0
+        END) AS remaining_forecast
+    FROM per_key k
+    CROSS JOIN totals t
+    CROSS JOIN remaining_days r
+    LEFT JOIN per_weekday w
+        ON w.team = k.team AND w.currency = k.currency AND w.dow = r.dow
     GROUP BY k.team, k.currency
-),
-current_lines AS (
-    SELECT c.team, c.currency, count(DISTINCT c.x_line_id) AS n
-    FROM cost_lines c
-    CROSS JOIN anchor a
-    WHERE CAST(c.day AS DATE) >= a.month_start AND CAST(c.day AS DATE) <= a.last_actual_day
-    GROUP BY c.team, c.currency
-),
-current_actuals AS (
-    SELECT
-        k.team,
-        cm.month_start AS month,
-        k.currency,
-        COALESCE(sum(CASE WHEN d.day >= cm.month_start THEN d.cost END), 0.0) AS actual
-    FROM keys k
-    CROSS JOIN current_month cm
-    LEFT JOIN daily d ON d.team = k.team AND d.currency = k.currency
-    GROUP BY k.team, cm.month_start, k.currency
 ),
 actuals AS (
     SELECT team, month, currency, actual, actual AS forecast, n FROM past
     UNION ALL
     SELECT
-        c.team,
-        c.month,
-        c.currency,
-        c.actual,
-        c.actual + COALESCE(r.remaining_forecast, 0.0) AS forecast,
-        COALESCE(l.n, 0) AS n
-    FROM current_actuals c
-    LEFT JOIN remaining r ON r.team = c.team AND r.currency = c.currency
-    LEFT JOIN current_lines l ON l.team = c.team AND l.currency = c.currency
+        k.team,
+        b.month_start AS month,
+        k.currency,
+        k.actual,
+        k.actual + COALESCE(r.remaining_forecast, 0.0) AS forecast,
+        k.n
+    FROM per_key k
+    CROSS JOIN bounds b
+    LEFT JOIN remaining r ON r.team = k.team AND r.currency = k.currency
 ),
 specific AS (
     SELECT b.team, m.month, b.currency, max(b.amount) AS budget

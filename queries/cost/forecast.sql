@@ -17,114 +17,128 @@
 --   forecast = actual + Σ expected(weekday(d)) over the days d of the month after L.
 -- Keys: every (scope key, currency) with cost in the month up to L or in history.
 WITH bounds AS (
-    SELECT CAST(CAST($to AS TIMESTAMP) - INTERVAL '1 microsecond' AS DATE) AS last_window_day
-),
-month AS (
     SELECT
         last_window_day,
-        CAST(date_trunc('month', CAST(last_window_day AS TIMESTAMP)) AS DATE) AS month_start
-    FROM bounds
+        month_start,
+        CAST(date_part('day', CAST(month_start + INTERVAL '1 month' - INTERVAL '1 day' AS DATE))
+            AS BIGINT) AS days_in_month
+    FROM (
+        SELECT
+            last_window_day,
+            CAST(date_trunc('month', CAST(last_window_day AS TIMESTAMP)) AS DATE) AS month_start
+        FROM (
+            SELECT CAST(CAST($to AS TIMESTAMP) - INTERVAL '1 microsecond' AS DATE) AS last_window_day
+        )
+    )
 ),
 month_days AS (
     SELECT unnest(range(month_start, CAST(month_start + INTERVAL '1 month' AS DATE), INTERVAL '1 day')) AS day
-    FROM month
+    FROM bounds
 ),
-anchor AS (
-    SELECT
-        m.month_start,
-        CAST(max(c.day) AS DATE) AS last_actual_day
-    FROM cost_lines c
-    CROSS JOIN month m
-    WHERE CAST(c.day AS DATE) <= m.last_window_day
-    GROUP BY m.month_start
-),
-history_days AS (
-    SELECT DISTINCT CAST(c.day AS DATE) AS day
-    FROM cost_lines c
-    CROSS JOIN anchor a
-    WHERE CAST(c.day AS DATE) >= CAST(a.last_actual_day - INTERVAL '28 days' AS DATE)
-      AND CAST(c.day AS DATE) < a.last_actual_day
-),
+-- Lines up to the window's last day (day < $to), per key, currency and day, with the
+-- last day that has any line (one for all keys).
 daily AS (
     SELECT
-        CASE $scope
-            WHEN 'org' THEN 'org'
-            WHEN 'team' THEN c.team
-            WHEN 'service' THEN COALESCE(c.service, 'unallocated')
-            WHEN 'provider' THEN COALESCE(c.provider, 'unknown')
-            WHEN 'category' THEN COALESCE(c.service_category, 'unknown')
-            WHEN 'cloud_service' THEN COALESCE(c.cloud_service, 'unknown')
-        END AS scope_key,
-        c.currency,
-        CAST(c.day AS DATE) AS day,
-        sum(c.effective_cost) AS cost
-    FROM cost_lines c
-    CROSS JOIN anchor a
-    WHERE CAST(c.day AS DATE) >= least(a.month_start, CAST(a.last_actual_day - INTERVAL '28 days' AS DATE))
-      AND CAST(c.day AS DATE) <= a.last_actual_day
-    GROUP BY 1, 2, 3
+        scope_key,
+        currency,
+        day,
+        cost,
+        max(day) OVER () AS last_actual_day
+    FROM (
+        SELECT
+            CASE $scope
+                WHEN 'org' THEN 'org'
+                WHEN 'team' THEN team
+                WHEN 'service' THEN COALESCE(service, 'unallocated')
+                WHEN 'provider' THEN COALESCE(provider, 'unknown')
+                WHEN 'category' THEN COALESCE(service_category, 'unknown')
+                WHEN 'cloud_service' THEN COALESCE(cloud_service, 'unknown')
+            END AS scope_key,
+            currency,
+            CAST(day AS DATE) AS day,
+            sum(effective_cost) AS cost
+        FROM cost_lines
+        WHERE day < $to
+        GROUP BY 1, 2, 3
+    )
 ),
-keys AS (
-    SELECT DISTINCT scope_key, currency FROM daily WHERE scope_key IS NOT NULL
-),
-counts AS (
+marked AS (
     SELECT
-        (SELECT count(*) FROM history_days) AS n,
-        count(*) AS days_in_month,
-        sum(CASE WHEN md.day <= a.last_actual_day THEN 1 ELSE 0 END) AS days_elapsed
-    FROM month_days md
-    CROSS JOIN anchor a
+        d.scope_key,
+        d.currency,
+        d.day,
+        d.cost,
+        d.last_actual_day,
+        d.day >= b.month_start AS in_month,
+        d.day >= CAST(d.last_actual_day - INTERVAL '28 days' AS DATE)
+            AND d.day < d.last_actual_day AS in_history
+    FROM daily d
+    CROSS JOIN bounds b
 ),
-history AS (
-    SELECT k.scope_key, k.currency, date_part('dow', h.day) AS dow, COALESCE(d.cost, 0.0) AS cost
-    FROM keys k
-    CROSS JOIN history_days h
-    LEFT JOIN daily d ON d.scope_key = k.scope_key AND d.currency = k.currency AND d.day = h.day
+-- History days (any key) per weekday.
+history_days AS (
+    SELECT date_part('dow', day) AS dow, count(DISTINCT day) AS days
+    FROM marked
+    WHERE in_history
+    GROUP BY date_part('dow', day)
 ),
-by_weekday AS (
-    SELECT scope_key, currency, dow, avg(cost) AS expected
-    FROM history
-    GROUP BY scope_key, currency, dow
-),
-overall AS (
-    SELECT scope_key, currency, avg(cost) AS expected
-    FROM history
+per_key AS (
+    SELECT
+        scope_key,
+        currency,
+        COALESCE(sum(CASE WHEN in_month THEN cost END), 0.0) AS actual,
+        COALESCE(sum(CASE WHEN in_history THEN cost END), 0.0) AS history_cost
+    FROM marked
+    WHERE (in_month OR in_history) AND scope_key IS NOT NULL
     GROUP BY scope_key, currency
+),
+per_weekday AS (
+    SELECT scope_key, currency, date_part('dow', day) AS dow, sum(cost) AS cost
+    FROM marked
+    WHERE in_history
+    GROUP BY scope_key, currency, date_part('dow', day)
+),
+-- The month's days after the last actual day, with the weekday's history days.
+remaining_days AS (
+    SELECT md.day, date_part('dow', md.day) AS dow, COALESCE(h.days, 0) AS days
+    FROM month_days md
+    LEFT JOIN history_days h ON h.dow = date_part('dow', md.day)
+    WHERE md.day > (SELECT max(last_actual_day) FROM daily)
+),
+totals AS (
+    SELECT
+        (SELECT COALESCE(sum(days), 0) FROM history_days) AS n,
+        (SELECT max(last_actual_day) FROM daily) AS last_actual_day,
+        (SELECT count(*) FROM remaining_days) AS days_remaining
 ),
 remaining AS (
     SELECT
         k.scope_key,
         k.currency,
-        sum(COALESCE(w.expected, o.expected, 0.0)) AS remaining_forecast
-    FROM keys k
-    CROSS JOIN month_days md
-    CROSS JOIN anchor a
-    LEFT JOIN by_weekday w
-        ON w.scope_key = k.scope_key AND w.currency = k.currency AND w.dow = date_part('dow', md.day)
-    LEFT JOIN overall o ON o.scope_key = k.scope_key AND o.currency = k.currency
-    WHERE md.day > a.last_actual_day
+        sum(CASE
+            WHEN r.days > 0 THEN COALESCE(w.cost, 0.0) / r.days
+            WHEN t.n > 0 THEN k.history_cost / t.n
+            ELSE 0.0
+        END) AS remaining_forecast
+    FROM per_key k
+    CROSS JOIN totals t
+    CROSS JOIN remaining_days r
+    LEFT JOIN per_weekday w
+        ON w.scope_key = k.scope_key AND w.currency = k.currency AND w.dow = r.dow
     GROUP BY k.scope_key, k.currency
-),
-actual AS (
-    SELECT d.scope_key, d.currency, sum(d.cost) AS actual
-    FROM daily d
-    CROSS JOIN anchor a
-    WHERE d.day >= a.month_start
-    GROUP BY d.scope_key, d.currency
 )
 SELECT
     k.scope_key,
-    a.month_start AS period_start,
+    b.month_start AS period_start,
     k.currency,
-    n.n,
-    a.last_actual_day,
-    n.days_elapsed,
-    n.days_in_month,
-    COALESCE(t.actual, 0.0) AS actual,
-    COALESCE(t.actual, 0.0) + COALESCE(r.remaining_forecast, 0.0) AS forecast
-FROM keys k
-CROSS JOIN anchor a
-CROSS JOIN counts n
-LEFT JOIN actual t ON t.scope_key = k.scope_key AND t.currency = k.currency
+    t.n,
+    t.last_actual_day,
+    b.days_in_month - t.days_remaining AS days_elapsed,
+    b.days_in_month,
+    k.actual,
+    k.actual + COALESCE(r.remaining_forecast, 0.0) AS forecast
+FROM per_key k
+CROSS JOIN bounds b
+CROSS JOIN totals t
 LEFT JOIN remaining r ON r.scope_key = k.scope_key AND r.currency = k.currency
 ORDER BY k.scope_key, k.currency

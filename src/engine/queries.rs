@@ -89,10 +89,8 @@ pub const METRICS: &[(&str, &str)] = &[
     (
         "north_star/dora_score",
         include_str!("../../queries/north_star/dora_score.sql"),
-    ),    (
-        "cost/costs",
-        include_str!("../../queries/cost/costs.sql"),
     ),
+    ("cost/costs", include_str!("../../queries/cost/costs.sql")),
     (
         "cost/month_over_month",
         include_str!("../../queries/cost/month_over_month.sql"),

@@ -197,12 +197,26 @@ async fn custom_section(engine: &Engine, window: Window, config: &Config) -> Res
     Ok(Json::Object(out))
 }
 
-/// [`params`] with `$developers` = `[north_star] developers` when configured.
+/// [`params`] with `$developers` = `[north_star] developers` when configured and the
+/// `$anomaly_*` parameters from `[cost.anomalies]`.
 pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> Params {
     let mut p = params(window, &config.metrics, scope, grain);
     p.insert(
         "developers".into(),
         ScalarValue::Int64(config.north_star.developers.map(i64::from)),
+    );
+    let anomalies = &config.cost.anomalies;
+    p.insert(
+        "anomaly_threshold".into(),
+        ScalarValue::Float64(Some(anomalies.threshold)),
+    );
+    p.insert(
+        "anomaly_min_amount".into(),
+        ScalarValue::Float64(Some(anomalies.min_amount)),
+    );
+    p.insert(
+        "anomaly_weeks".into(),
+        ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
     );
     p
 }
@@ -215,7 +229,7 @@ pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &st
         ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
     };
     let text = |s: &str| ScalarValue::Utf8(Some(s.to_string()));
-    // `[cost.anomalies]` defaults; `params_for` does not override them yet.
+    // `[cost.anomalies]` defaults; `params_for` sets the configured ones.
     let anomalies = crate::config::cost::AnomalySettings::default();
     Params::from([
         ("from".to_string(), ts(window.from)),

@@ -588,6 +588,23 @@ async fn forecast_follows_the_weekday_pattern() {
     .await;
     assert_close(&rows[0]["forecast"], 2540.0);
     assert_eq!(rows[0]["last_actual_day"], "2024-03-14");
+
+    // A window ending 04-10, before April has any data: April (30 days, 04-01 a
+    // Monday) is all forecast from the same history: 5 Mondays × 120 + 17 other
+    // weekdays × 100 + 8 weekend days × 40 = 600 + 1700 + 320 = 2620.
+    let w = window("2024-04-01", "2024-04-10");
+    let rows = run(
+        &engine,
+        "forecast",
+        &params_for(w, &config, "org", "window"),
+    )
+    .await;
+    let april = &rows[0];
+    assert_eq!(april["period_start"], "2024-04-01");
+    assert_eq!(april["days_elapsed"], 0);
+    assert_eq!(april["days_in_month"], 30);
+    assert_close(&april["actual"], 0.0);
+    assert_close(&april["forecast"], 2620.0);
 }
 
 #[tokio::test]
