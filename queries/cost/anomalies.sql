@@ -1,7 +1,7 @@
 -- Cost anomalies: days in the window whose effective cost is far from the same
 -- weekday's usual cost, per team and per (team, service), per currency.
 -- Parameters: $from, $to, $anomaly_threshold (default 3.5), $anomaly_min_amount
---   (default 50.0), $anomaly_weeks (default 8).
+--   (default 50.0), $anomaly_min_ratio (default 0.1), $anomaly_weeks (default 8).
 -- Keys (level): 'team' = a team's whole cost (service NULL; lines with no service
 --   count here only); 'service' = a (team, service) pair with a service. A spike in
 --   one service may therefore show at both levels.
@@ -16,7 +16,9 @@
 --   expected|). scale = MAD, or when MAD is 0 (a flat history) greatest(0.05 ×
 --   |expected|, 0.01), so that a flat history does not make every cent an anomaly.
 -- z = 0.6745 × (cost − expected) / scale (robust z-score); flagged when |z| ≥
---   $anomaly_threshold and |cost − expected| ≥ $anomaly_min_amount. Only flagged
+--   $anomaly_threshold and |cost − expected| ≥ $anomaly_min_amount and ≥
+--   $anomaly_min_ratio × |expected| (a steady, slowly growing series has a tiny MAD:
+--   without the ratio a 3 % wobble would be "30 sigma"). Only flagged
 --   days are returned, with low/high = expected ∓ threshold × scale / 0.6745 (the
 --   band outside which |z| ≥ threshold) and direction 'spike' (above) or 'drop'.
 WITH bounds AS (
@@ -131,4 +133,5 @@ SELECT
 FROM judged
 WHERE abs(z) >= CAST($anomaly_threshold AS DOUBLE)
   AND abs(cost - expected) >= CAST($anomaly_min_amount AS DOUBLE)
+  AND abs(cost - expected) >= CAST($anomaly_min_ratio AS DOUBLE) * abs(expected)
 ORDER BY day, level, team, service, currency

@@ -160,6 +160,9 @@ pub struct AnomalySettings {
     pub threshold: f64,
     /// Smallest absolute difference from the expected cost that is reported.
     pub min_amount: f64,
+    /// Smallest difference relative to the expected cost that is reported (0.1 =
+    /// 10 %).
+    pub min_ratio: f64,
     /// Weeks of same-weekday history the expected cost is taken from.
     pub weeks: u32,
 }
@@ -169,6 +172,7 @@ impl Default for AnomalySettings {
         AnomalySettings {
             threshold: 3.5,
             min_amount: 50.0,
+            min_ratio: 0.1,
             weeks: 8,
         }
     }
@@ -244,10 +248,10 @@ impl CostConfig {
             }
         }
         let a = &self.anomalies;
-        if !(a.threshold > 0.0 && a.min_amount >= 0.0 && a.weeks >= 3) {
+        if !(a.threshold > 0.0 && a.min_amount >= 0.0 && a.min_ratio >= 0.0 && a.weeks >= 3) {
             return Err(bad(
                 "cost.anomalies".into(),
-                "threshold must be > 0, min_amount ≥ 0 and weeks ≥ 3",
+                "threshold must be > 0, min_amount and min_ratio ≥ 0, weeks ≥ 3",
             ));
         }
         Ok(())

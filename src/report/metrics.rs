@@ -215,6 +215,10 @@ pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> 
         ScalarValue::Float64(Some(anomalies.min_amount)),
     );
     p.insert(
+        "anomaly_min_ratio".into(),
+        ScalarValue::Float64(Some(anomalies.min_ratio)),
+    );
+    p.insert(
         "anomaly_weeks".into(),
         ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
     );
@@ -248,6 +252,10 @@ pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &st
         (
             "anomaly_min_amount".to_string(),
             ScalarValue::Float64(Some(anomalies.min_amount)),
+        ),
+        (
+            "anomaly_min_ratio".to_string(),
+            ScalarValue::Float64(Some(anomalies.min_ratio)),
         ),
         (
             "anomaly_weeks".to_string(),
