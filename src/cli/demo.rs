@@ -54,6 +54,7 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     }
     print_summary(&doc);
     print_goals(&doc);
+    print_cost(&doc);
     println!("metrics: {}", out.display());
     println!(
         "lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")",
@@ -164,5 +165,63 @@ fn print_goals(doc: &Json) {
         org["silver_or_better"],
         org["n"],
         pct(&org["share_silver_or_better"])
+    );
+}
+
+/// The org's cost in the window's last month, its change, the unallocated share,
+/// the teams over budget and the anomaly count.
+fn print_cost(doc: &Json) {
+    let cost = &doc["cost"];
+    let months = cost["org"]["months"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(last) = months.last() else {
+        println!("cost: no cost lines");
+        return;
+    };
+    let money = |v: &Json| v.as_f64().map_or("n/a".to_string(), |f| format!("{f:.0}"));
+    let pct = |v: &Json| {
+        v.as_f64()
+            .map_or("n/a".to_string(), |f| format!("{:+.1}%", f * 100.0))
+    };
+    println!(
+        "cost {}: effective {} {} (billed {}), {} vs previous month, unallocated {:.1}%, {} per deployment  n={}",
+        last["month"].as_str().unwrap_or("?"),
+        money(&last["effective_cost"]),
+        last["currency"].as_str().unwrap_or("?"),
+        money(&last["billed_cost"]),
+        pct(&last["mom_change_ratio"]),
+        last["unallocated_share"].as_f64().unwrap_or_default() * 100.0,
+        money(&last["cost_per_deployment"]),
+        last["n"]
+    );
+    let month = last["month"].clone();
+    let over: Vec<String> = cost["teams"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(team, t)| {
+            let m = t["months"]
+                .as_array()?
+                .iter()
+                .find(|m| m["month"] == month)?;
+            (m["budget_status"] == "over").then(|| {
+                format!(
+                    "{team} ({} of {})",
+                    money(&m["effective_cost"]),
+                    money(&m["budget"])
+                )
+            })
+        })
+        .collect();
+    println!(
+        "  over budget: {}; {} cost anomalies flagged (see metrics.json cost.anomalies)",
+        if over.is_empty() {
+            "none".to_string()
+        } else {
+            over.join(", ")
+        },
+        cost["anomalies"].as_array().map_or(0, Vec::len)
     );
 }

@@ -26,5 +26,6 @@ mod tests {
         assert_eq!(demo.okrs.len(), 2);
         assert_eq!(demo.scorecards.rules.len(), 4);
         assert_eq!(demo.cost.rules.len(), 3);
+        assert_eq!(demo.cost.budgets.len(), 4);
     }
 }
