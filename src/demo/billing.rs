@@ -151,6 +151,8 @@ pub(super) fn cost_row(line: &CostLine, period: (i64, i64), day: i64, billed: f6
         Some(format!("{}-{}", c.code, c.unit).to_uppercase()),
     );
     r.set_text("PricingUnit", Some(c.unit));
+    r.set_text("PricingCategory", Some("Standard"));
+    r.set_number("ListUnitPrice", Some(c.price * 1.08));
     r.set_number("PricingQuantity", Some(quantity));
     r.set_number("ConsumedQuantity", Some(quantity));
     r.set_text("ConsumedUnit", Some(c.unit));
