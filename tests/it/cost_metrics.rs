@@ -15,14 +15,11 @@ use northstar::billing::{CostImportOptions, import_costs};
 use northstar::config::Config;
 use northstar::engine::{Engine, Params};
 use northstar::lake::Lake;
-use northstar::report::json::rows;
 use northstar::report::metrics::{Window, params_for};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use tempfile::TempDir;
 
-use crate::support::{assert_close, day, seed, temp_lake, write_file};
-
-type Row = Map<String, Json>;
+use crate::support::{Row, assert_close, day, find, query_rows, seed, temp_lake, write_file};
 
 const HEADER: &str = "BilledCost,EffectiveCost,ListCost,BillingCurrency,BillingAccountId,\
 BillingPeriodStart,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ServiceName,\
@@ -166,22 +163,7 @@ fn window(from: &str, to: &str) -> Window {
 /// Runs `cost/<name>` with the parameters `compute` binds.
 async fn run(engine: &Engine, name: &str, params: &Params) -> Vec<Row> {
     let id = format!("cost/{name}");
-    let batches = engine
-        .run_query(&id, params)
-        .await
-        .unwrap_or_else(|e| panic!("{id}: {e}"));
-    rows(&batches).expect("rows")
-}
-
-/// The one row whose text columns have these values.
-#[track_caller]
-fn find<'a>(rows: &'a [Row], keys: &[(&str, &str)]) -> &'a Row {
-    let matching: Vec<&Row> = rows
-        .iter()
-        .filter(|r| keys.iter().all(|(k, v)| r[*k].as_str() == Some(*v)))
-        .collect();
-    assert_eq!(matching.len(), 1, "one row for {keys:?} in {rows:#?}");
-    matching[0]
+    query_rows(engine, &id, params).await
 }
 
 fn keys(rows: &[Row], columns: &[&str]) -> Vec<String> {

@@ -61,12 +61,10 @@ use northstar::config::MetricSettings;
 use northstar::engine::Engine;
 use northstar::report::json::rows;
 use northstar::report::metrics::{Window, params};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use tempfile::TempDir;
 
-use crate::support::{assert_close, day, fixture, seed, temp_lake};
-
-type Row = Map<String, Json>;
+use crate::support::{Row, assert_close, day, find, fixture, query_rows, seed, temp_lake};
 
 const TABLES: [&str; 7] = [
     "services",
@@ -100,22 +98,7 @@ async fn run(engine: &Engine, name: &str, scope: &str, grain: &str) -> Vec<Row> 
     };
     let p = params(window, &MetricSettings::default(), scope, grain);
     let id = format!("north_star/{name}");
-    let batches = engine
-        .run_query(&id, &p)
-        .await
-        .unwrap_or_else(|e| panic!("{id}: {e}"));
-    rows(&batches).expect("rows")
-}
-
-/// The one row whose text columns have these values.
-#[track_caller]
-fn find<'a>(rows: &'a [Row], keys: &[(&str, &str)]) -> &'a Row {
-    let matching: Vec<&Row> = rows
-        .iter()
-        .filter(|r| keys.iter().all(|(k, v)| r[*k].as_str() == Some(*v)))
-        .collect();
-    assert_eq!(matching.len(), 1, "one row for {keys:?} in {rows:#?}");
-    matching[0]
+    query_rows(engine, &id, &p).await
 }
 
 fn keys(rows: &[Row], columns: &[&str]) -> Vec<String> {

@@ -124,3 +124,26 @@ pub fn assert_valid_metrics(validator: &jsonschema::Validator, doc: &Json) {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// A query result row as JSON.
+pub type Row = serde_json::Map<String, Json>;
+
+/// Runs query `id` (a file under `queries/` or `custom/<name>`) and returns its rows.
+pub async fn query_rows(engine: &Engine, id: &str, params: &northstar::engine::Params) -> Vec<Row> {
+    let batches = engine
+        .run_query(id, params)
+        .await
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
+    northstar::report::json::rows(&batches).expect("rows")
+}
+
+/// The one row whose text columns have these values.
+#[track_caller]
+pub fn find<'a>(rows: &'a [Row], keys: &[(&str, &str)]) -> &'a Row {
+    let matching: Vec<&Row> = rows
+        .iter()
+        .filter(|r| keys.iter().all(|(k, v)| r[*k].as_str() == Some(*v)))
+        .collect();
+    assert_eq!(matching.len(), 1, "one row for {keys:?} in {rows:#?}");
+    matching[0]
+}
