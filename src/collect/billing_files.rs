@@ -41,12 +41,12 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<()> {
         .ok_or_else(|| Error::collector(&source.name, "no `path`"))?;
     // Downloads land beside the source's state and are removed after the import.
     let scratch = SourceState::dir(run.lake, &source.name).join("download");
-    let (found, local) = if location.starts_with("s3://") {
-        fetch_bucket(run, &location, &scratch).await?
+    let (found, listing) = if location.starts_with("s3://") {
+        let (found, listing) =
+            list_bucket(&source.name, source.api_url.as_deref(), &location).await?;
+        (found, Some(listing))
     } else {
-        let found = glob_files(&source.name, &location)?;
-        let paths = found.iter().map(|f| PathBuf::from(&f.name)).collect();
-        (found, paths)
+        (glob_files(&source.name, &location)?, None)
     };
     let fingerprint = fingerprint(&found);
     run.progress.read("export files", found.len());
@@ -62,6 +62,10 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<()> {
         format: source.format,
         skip_bad: true,
         defaults: source.set.clone(),
+    };
+    let local = match &listing {
+        Some(listing) => download(&source.name, listing, &scratch).await?,
+        None => found.iter().map(|f| PathBuf::from(&f.name)).collect(),
     };
     let imported = billing::import_costs(run.lake, &local, &options).await;
     if scratch.exists() {
@@ -133,19 +137,24 @@ fn split_bucket_url(url: &str) -> Option<(String, String, glob::Pattern)> {
     Some((bucket.to_string(), prefix, pattern))
 }
 
-/// Lists the bucket, and downloads the matching objects into `dir` when the set
-/// changed (keeping their names, whose extensions tell the layout).
-async fn fetch_bucket(
-    run: &SourceRun<'_>,
+/// A bucket's objects matching the source's key glob, in key order.
+struct Listing {
+    store: object_store::aws::AmazonS3,
+    bucket: String,
+    objects: Vec<object_store::ObjectMeta>,
+}
+
+/// Lists the objects matching `url` (`api_url` as the S3-compatible endpoint).
+async fn list_bucket(
+    source: &str,
+    endpoint: Option<&str>,
     url: &str,
-    dir: &Path,
-) -> Result<(Vec<Found>, Vec<PathBuf>)> {
-    let source = run.source;
-    let bad = |reason: String| Error::collector(&source.name, reason);
+) -> Result<(Vec<Found>, Listing)> {
+    let bad = |reason: String| Error::collector(source, reason);
     let (bucket, prefix, pattern) = split_bucket_url(url)
         .ok_or_else(|| bad(format!("not an s3://bucket/key-glob URL: {url}")))?;
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
-    if let Some(endpoint) = &source.api_url {
+    if let Some(endpoint) = endpoint {
         builder = builder
             .with_endpoint(endpoint)
             .with_allow_http(endpoint.starts_with("http://"))
@@ -164,7 +173,7 @@ async fn fetch_bucket(
         .filter(|o| pattern.matches(o.location.as_ref()))
         .collect();
     objects.sort_by(|a, b| a.location.cmp(&b.location));
-    let found: Vec<Found> = objects
+    let found = objects
         .iter()
         .map(|o| Found {
             name: format!("s3://{bucket}/{}", o.location),
@@ -177,18 +186,30 @@ async fn fetch_bucket(
             ),
         })
         .collect();
-    if run.state.text(FILES_STREAM) == Some(fingerprint(&found).as_str()) {
-        return Ok((found, Vec::new()));
-    }
+    Ok((
+        found,
+        Listing {
+            store,
+            bucket,
+            objects,
+        },
+    ))
+}
+
+/// Downloads the listed objects into `dir`, keeping their names (their extensions
+/// tell the layout).
+async fn download(source: &str, listing: &Listing, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
         source: e,
     })?;
-    let mut local = Vec::with_capacity(objects.len());
-    for (i, o) in objects.iter().enumerate() {
-        let read_error =
-            |e: object_store::Error| bad(format!("cannot read s3://{bucket}/{}: {e}", o.location));
-        let got = store.get(&o.location).await.map_err(read_error)?;
+    let mut local = Vec::with_capacity(listing.objects.len());
+    for (i, o) in listing.objects.iter().enumerate() {
+        let read_error = |e: object_store::Error| {
+            let url = format!("s3://{}/{}", listing.bucket, o.location);
+            Error::collector(source, format!("cannot read {url}: {e}"))
+        };
+        let got = listing.store.get(&o.location).await.map_err(read_error)?;
         let bytes = got.bytes().await.map_err(read_error)?;
         let name = o.location.filename().unwrap_or("export.csv");
         let path = dir.join(format!("{i:05}-{name}"));
@@ -198,7 +219,7 @@ async fn fetch_bucket(
         })?;
         local.push(path);
     }
-    Ok((found, local))
+    Ok(local)
 }
 
 fn fingerprint(found: &[Found]) -> String {
