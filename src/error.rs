@@ -49,6 +49,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A dashboard spec (`dashboards/*.toml`) that cannot be rendered as written.
+    #[error("{file}: panel `{panel}`, field `{field}`: {reason}")]
+    Dashboard {
+        /// The spec file.
+        file: String,
+        /// The panel's id (or `-` for the dashboard's own fields).
+        panel: String,
+        /// The field at fault.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// `check --strict` found FOCUS conformance violations in the cost data.
     #[error(
         "FOCUS conformance (--strict): {failed} rule(s) failed with {violations} violation(s), first {first}"
@@ -114,7 +126,10 @@ impl Error {
     /// Whether the user or the run is at fault, for exit codes.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnknownTable(..) | Error::Config { .. } | Error::Usage(_) => ErrorKind::Usage,
+            Error::UnknownTable(..)
+            | Error::Config { .. }
+            | Error::Dashboard { .. }
+            | Error::Usage(_) => ErrorKind::Usage,
             Error::BadRecord { .. }
             | Error::BadFile { .. }
             | Error::Lake { .. }

@@ -44,6 +44,9 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     scorecards::record_results(&lake, &doc).await?;
     let out = args.out.join("metrics.json");
     write_atomically(&out, &doc)?;
+    let report_dir = args.out.join("report");
+    let pages =
+        super::report::render_dashboards(&engine, &doc, window, &config, &[], &report_dir).await?;
     println!(
         "northstar demo: a synthetic organisation, {} to {}",
         demo::DEMO_START,
@@ -56,6 +59,11 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     print_goals(&doc);
     print_cost(&doc);
     println!("metrics: {}", out.display());
+    println!(
+        "dashboards ({}): open {}",
+        pages.len(),
+        report_dir.join("executive").join("index.html").display()
+    );
     println!(
         "lake:    {} (try: northstar --lake {} query \"SELECT * FROM deployments LIMIT 5\")",
         lake_dir.display(),

@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod init;
 mod query;
+mod report;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+
+pub(crate) use compute::window as metrics_window;
+pub(crate) use query::parse_params;
 
 /// northstar: DORA, North Star and cost metrics from a Parquet lake.
 #[derive(Debug, Parser)]
@@ -50,11 +54,13 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Compute metrics.json for a window.
     Compute(compute::ComputeArgs),
+    /// Render the dashboards to self-contained HTML pages with each panel's PNG, SVG, JSON and CSV.
+    Report(report::ReportArgs),
     /// Run SQL over the lake and derived tables.
     Query(query::QueryArgs),
     /// Validate the config and plan every query against the lake.
     Check(check::CheckArgs),
-    /// Serve webhooks and health endpoints.
+    /// Serve dashboards, the metrics API, Prometheus and Grafana endpoints, and webhooks.
     Serve(serve::ServeArgs),
 }
 
@@ -68,6 +74,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Collect(args) => collect::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Import(args) => import::run(args, &open_lake(&lake_dir)?).await,
         Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,
+        Command::Report(args) => report::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Check(args) => check::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Serve(args) => serve::run(args, open_lake(&lake_dir)?, &config).await,

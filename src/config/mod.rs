@@ -13,8 +13,10 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 pub mod cost;
+pub mod serve;
 
 pub use cost::CostConfig;
+pub use serve::{ReportConfig, ServeConfig, TokenConfig};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -47,6 +49,12 @@ pub struct Config {
     /// Cost allocation, budgets, exchange rates, anomalies.
     #[serde(default)]
     pub cost: CostConfig,
+    /// Dashboards.
+    #[serde(default)]
+    pub report: ReportConfig,
+    /// Who may read the server's data.
+    #[serde(default)]
+    pub serve: ServeConfig,
     /// The folder of the config file (relative paths in it are relative to this);
     /// None for the built-in defaults (the working directory).
     #[serde(skip)]
@@ -780,6 +788,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
+        self.serve.validate()?;
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
             if s.name.trim().is_empty() {
