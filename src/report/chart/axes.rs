@@ -186,39 +186,57 @@ pub(super) fn draw_y_axis<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Category labels under the plot, every `step`-th one, placed right to left so
-/// the latest is always shown; a label nudged inwards at the canvas edge hides a
-/// neighbour it would touch.
+/// How many rows the category labels take: two, staggered, when one row would
+/// have to skip labels but two rows show them all (team names must all be read);
+/// else one.
+pub(super) fn label_rows(labels: &[String], slot_width: f64) -> usize {
+    let font = Font::new(TICK_FONT, palette::MUTED);
+    match label_step(labels, slot_width, &font) {
+        2 | 3 if slot_width >= 24.0 => 2,
+        _ => 1,
+    }
+}
+
+/// Category labels under the plot. On one row: every `step`-th one, placed right
+/// to left so the latest is always shown; a label nudged inwards at the canvas
+/// edge hides a neighbour it would touch. On two rows: every label, alternating
+/// rows, each fitted to two slots.
 pub(super) fn draw_x_labels<DB: DrawingBackend>(
     cv: &Canvas<DB>,
     plot: Rect,
     slots: &Slots,
     categories: &[String],
+    rows: usize,
 ) -> Result<()> {
     const GAP: f64 = 6.0;
     let font = Font::new(TICK_FONT, palette::MUTED);
-    let step = label_step(categories, slots.width(), &font);
-    let room = slots.width() * step as f64 - 4.0;
-    let baseline = font.baseline_below(plot.bottom() + 3.0);
-    let mut free_until = f64::INFINITY;
+    let step = if rows > 1 {
+        1
+    } else {
+        label_step(categories, slots.width(), &font)
+    };
+    let room = slots.width() * (step * rows) as f64 - 4.0;
+    let mut free_until = [f64::INFINITY; 2];
     for i in (0..categories.len()).rev().step_by(step) {
+        let row = if rows > 1 { i % 2 } else { 0 };
+        let top = plot.bottom() + 3.0 + row as f64 * font.line_height();
         let text = font.fit(&categories[i], room);
         let half = font.width(&text) / 2.0;
         let x = slots
             .center(i)
             .clamp(half + 2.0, (cv.width - half - 2.0).max(half + 2.0));
-        if x + half + GAP > free_until {
+        if x + half + GAP > free_until[row] {
             continue;
         }
-        cv.text(&text, x, baseline, font, Align::Center)?;
-        free_until = x - half;
+        cv.text(&text, x, font.baseline_below(top), font, Align::Center)?;
+        free_until[row] = x - half;
     }
     Ok(())
 }
 
-/// Height reserved under the plot for category labels.
-pub(super) fn x_label_height() -> f64 {
-    Font::new(TICK_FONT, palette::MUTED).line_height() + 5.0
+/// Height reserved under the plot for `rows` rows of category labels.
+pub(super) fn x_label_height(rows: usize) -> f64 {
+    Font::new(TICK_FONT, palette::MUTED).line_height() * rows.max(1) as f64 + 5.0
 }
 
 #[cfg(test)]

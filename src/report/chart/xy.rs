@@ -82,6 +82,8 @@ struct Frame {
     scale: YScale,
     slots: Slots,
     legend: Legend,
+    /// Category labels on one row, or two staggered rows.
+    label_rows: usize,
 }
 
 /// What a frame is laid out for.
@@ -89,8 +91,8 @@ struct FrameSpec<'a> {
     unit: &'a Unit,
     /// Values to cover, headroom included.
     range: (f64, f64),
-    /// Number of categories.
-    n: usize,
+    /// The category labels.
+    categories: &'a [String],
     items: Vec<Item>,
     /// Room kept right of the plot (band labels).
     right: f64,
@@ -101,17 +103,21 @@ fn frame<DB: DrawingBackend>(cv: &Canvas<DB>, spec: FrameSpec<'_>) -> Frame {
     let FrameSpec {
         unit,
         range,
-        n,
+        categories,
         items,
         right,
     } = spec;
+    let n = categories.len();
     let (width, height) = (cv.width, cv.height);
     // The legend may take a fifth of the height; more entries become "+N more".
     let max_rows = ((height * 0.22) / 15.0).floor().max(1.0) as usize;
     let legend = Legend::layout(items, width - 2.0 * PAD, max_rows);
     let legend_gap = if legend.height() > 0.0 { 6.0 } else { 0.0 };
     let top = PAD + legend.height() + legend_gap;
-    let bottom = (height - PAD / 2.0 - axes::x_label_height()).max(top + 1.0);
+    // The y labels are not measured yet; 48 px is a typical width for them.
+    let rough_slot = (width - 2.0 * PAD - right - 48.0) / n.max(1) as f64;
+    let label_rows = axes::label_rows(categories, rough_slot);
+    let bottom = (height - PAD / 2.0 - axes::x_label_height(label_rows)).max(top + 1.0);
     let target = axes::tick_target(bottom - top);
     let scale = YScale::for_unit(range.0, range.1, target, unit).placed(top, bottom);
     let tick_font = Font::new(axes::TICK_FONT, palette::MUTED);
@@ -132,6 +138,7 @@ fn frame<DB: DrawingBackend>(cv: &Canvas<DB>, spec: FrameSpec<'_>) -> Frame {
             n,
         },
         legend,
+        label_rows,
     }
 }
 
@@ -143,7 +150,7 @@ fn draw_frame<DB: DrawingBackend>(
     categories: &[String],
 ) -> Result<()> {
     axes::draw_y_axis(cv, f.plot, &f.scale, &f.scale.labels(unit))?;
-    axes::draw_x_labels(cv, f.plot, &f.slots, categories)?;
+    axes::draw_x_labels(cv, f.plot, &f.slots, categories, f.label_rows)?;
     f.legend.draw(cv, (PAD, PAD))
 }
 
@@ -175,7 +182,7 @@ pub(super) fn line<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()> {
         FrameSpec {
             unit: &xy.unit,
             range: padded(lo, hi),
-            n: xy.categories.len(),
+            categories: &xy.categories,
             items,
             right,
         },
@@ -260,7 +267,7 @@ pub(super) fn bar<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()> {
         FrameSpec {
             unit: &xy.unit,
             range: padded_extent(&series),
-            n: xy.categories.len(),
+            categories: &xy.categories,
             items,
             right: 0.0,
         },
@@ -342,7 +349,7 @@ pub(super) fn stacked<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()
         FrameSpec {
             unit: &xy.unit,
             range: padded(lo, hi),
-            n: xy.categories.len(),
+            categories: &xy.categories,
             items,
             right: 0.0,
         },

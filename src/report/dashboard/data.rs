@@ -39,7 +39,7 @@ pub async fn render(
         } else {
             rows
         };
-        let size = figure::size(panel, &figure);
+        let size = figure::size(panel, dashboard.columns, &figure);
         let svg = chart::render_svg(&figure, size)?;
         panels.push(RenderedPanel {
             id: panel.id.clone(),

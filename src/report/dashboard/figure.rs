@@ -15,8 +15,9 @@ use crate::report::chart::{
 /// A row of panel data.
 pub type Row = Map<String, Json>;
 
-/// Pixel width of one grid column; panels span whole columns.
-const COLUMN_WIDTH: u32 = 400;
+/// Pixel width of the whole grid; a panel's share is its span over the columns, so
+/// its drawing keeps the proportions it has on the page.
+const PAGE_WIDTH: u32 = 1200;
 
 /// The figure of a panel: tiles read `metrics`, every other kind reads `rows`.
 pub fn build(panel: &Panel, rows: &[Row], metrics: &Json) -> Figure {
@@ -37,8 +38,8 @@ pub fn build(panel: &Panel, rows: &[Row], metrics: &Json) -> Figure {
 }
 
 /// The size a panel is drawn at.
-pub fn size(panel: &Panel, figure: &Figure) -> Size {
-    let width = COLUMN_WIDTH * u32::from(panel.width.max(1));
+pub fn size(panel: &Panel, columns: u8, figure: &Figure) -> Size {
+    let width = PAGE_WIDTH * u32::from(panel.width.max(1)) / u32::from(columns.max(1));
     let default = match figure {
         Figure::Kpi(tiles) => 150 * (tiles.len() as u32).div_ceil(5).max(1),
         Figure::Progress(rows) => 36 * rows.len() as u32 + 24,
