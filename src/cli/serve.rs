@@ -1,4 +1,4 @@
-//! `northstar serve [--addr HOST:PORT]`
+//! `northstar serve [--addr HOST:PORT] [--from DATE] [--to DATE] [--webhooks-only]`
 
 use std::net::SocketAddr;
 
@@ -8,7 +8,8 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use crate::serve::{AppState, WebhookSecrets, serve, shutdown_signal};
+use crate::report::dashboard;
+use crate::serve::{AppState, ReportOptions, Tokens, WebhookSecrets, serve, shutdown_signal};
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -16,12 +17,28 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Metrics window start, inclusive (YYYY-MM-DD or RFC 3339). Default: 90 days
+    /// before --to, as for `compute`.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Metrics window end, exclusive. Default: tomorrow, moving with the calendar
+    /// while the server runs.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Serve only webhooks and health endpoints: no dashboards, API or metrics.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub webhooks_only: bool,
 }
 
 pub async fn run(args: ServeArgs, lake: Lake, config: &Config) -> Result<()> {
-    // Secrets are read once, before binding: a missing one stops startup.
+    // Secrets and tokens are read once, before binding: a missing one stops startup.
     let secrets = WebhookSecrets::from_env(config)?;
-    let state = AppState::new(config, lake, secrets)?;
+    let state = if args.webhooks_only {
+        AppState::new(config, lake, secrets)?
+    } else {
+        let options = report_options(&args, config)?;
+        AppState::with_reports(config, lake, secrets, options)?
+    };
     let listener = TcpListener::bind(args.addr)
         .await
         .map_err(|source| Error::Io {
@@ -30,10 +47,52 @@ pub async fn run(args: ServeArgs, lake: Lake, config: &Config) -> Result<()> {
         })?;
     let bound = listener.local_addr().unwrap_or(args.addr);
     let sources = state.webhook_sources();
-    if sources.is_empty() {
+    if sources.is_empty() && args.webhooks_only {
         tracing::warn!("No source sets webhook_secret_env; only health endpoints are served.");
     }
     tracing::info!(addr = %bound, ?sources, "Listening.");
     println!("listening on http://{bound}");
     serve(listener, state, shutdown_signal()).await
+}
+
+/// Tokens, window and dashboards; refuses to serve data without tokens on an
+/// address other machines can reach.
+fn report_options(args: &ServeArgs, config: &Config) -> Result<ReportOptions> {
+    let tokens = Tokens::from_env(&config.serve)?;
+    if tokens.is_empty() {
+        if !args.addr.ip().is_loopback() {
+            return Err(Error::Usage(format!(
+                "refusing to serve metrics on {} without [[serve.tokens]]: configure tokens, \
+                 listen on a loopback address, or pass --webhooks-only",
+                args.addr
+            )));
+        }
+        tracing::warn!(
+            "No [[serve.tokens]] configured: anyone who can reach {} reads everything.",
+            args.addr
+        );
+    }
+    let window = if args.from.is_some() || args.to.is_some() {
+        Some(super::metrics_window(
+            args.from.as_deref(),
+            args.to.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    if let Some(w) = window
+        && w.from >= w.to
+    {
+        return Err(Error::Usage(format!(
+            "empty window: --from {} is not before --to {}",
+            w.from.date_naive(),
+            w.to.date_naive()
+        )));
+    }
+    let dashboards = dashboard::load(dashboard::dir_for(config).as_deref())?;
+    Ok(ReportOptions {
+        tokens,
+        window,
+        dashboards,
+    })
 }

@@ -1,8 +1,11 @@
-//! `northstar serve`: webhook intake and health endpoints over HTTP.
+//! `northstar serve`: webhook intake, health endpoints and, unless started with
+//! `--webhooks-only`, the metrics over HTTP (dashboards, JSON/CSV API, Prometheus,
+//! Grafana; see [`reports`] for the routes and [`auth`] for who may read what).
 //!
 //! ```text
 //! GET  /healthz            200 while the process runs
-//! GET  /readyz             200 when the lake folder is readable, else 503
+//! GET  /readyz             200 when the lake folder is readable and the first
+//!                          metrics snapshot is built, else 503
 //! POST /webhooks/{source}  a GitHub or GitLab delivery for a configured source
 //! ```
 //!
@@ -12,9 +15,16 @@
 //! row reads the same whichever way it arrived. Processing is inline: the writes
 //! are a handful of rows, well inside the senders' 10 s reply budget.
 
+mod api;
+pub mod auth;
 mod deliveries;
 mod github_hooks;
 mod gitlab_hooks;
+mod grafana;
+mod pages;
+pub mod prometheus;
+mod reports;
+mod snapshot;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -34,14 +44,17 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
+pub use auth::Tokens;
+pub use reports::ReportOptions;
 pub use webhooks::WebhookSecrets;
 
 /// GitHub caps webhook payloads at 25 MB; a push of many commits can exceed axum's
 /// 2 MB default, and a rejected body would be a lost delivery.
 const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
-/// What every request handler shares: the lake and the webhook sources, each with
-/// its secret, rules and the lock that serializes its deliveries.
+/// What every request handler shares: the lake, the webhook sources (each with its
+/// secret, rules and the lock that serializes its deliveries) and, when enabled,
+/// the data side (tokens, metrics snapshot, dashboards).
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -50,6 +63,7 @@ pub struct AppState {
 struct Inner {
     lake: Lake,
     hooks: HashMap<String, webhooks::Hook>,
+    reports: Option<Arc<reports::Reports>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -57,6 +71,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("lake", &self.inner.lake.local_root())
             .field("webhook_sources", &self.webhook_sources())
+            .field("reports", &self.inner.reports.as_ref().map(|r| &r.tokens))
             .finish()
     }
 }
@@ -66,10 +81,36 @@ impl AppState {
     /// source without a secret in `secrets`, or of a kind that has no webhooks, is a
     /// config error, so a misconfigured server fails at startup rather than on the
     /// first delivery.
+    ///
+    /// This state serves webhooks and health only; see [`AppState::with_reports`].
     pub fn new(config: &Config, lake: Lake, secrets: WebhookSecrets) -> Result<AppState> {
         let hooks = webhooks::build_hooks(config, &lake, secrets)?;
         Ok(AppState {
-            inner: Arc::new(Inner { lake, hooks }),
+            inner: Arc::new(Inner {
+                lake,
+                hooks,
+                reports: None,
+            }),
+        })
+    }
+
+    /// [`AppState::new`] plus the metrics: dashboards, the JSON/CSV API,
+    /// Prometheus and Grafana, read with the tokens of `options`. The first
+    /// metrics snapshot is built in the background once [`serve`] starts.
+    pub fn with_reports(
+        config: &Config,
+        lake: Lake,
+        secrets: WebhookSecrets,
+        options: ReportOptions,
+    ) -> Result<AppState> {
+        let hooks = webhooks::build_hooks(config, &lake, secrets)?;
+        let reports = reports::Reports::new(config, lake.clone(), options);
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                lake,
+                hooks,
+                reports: Some(Arc::new(reports)),
+            }),
         })
     }
 
@@ -83,11 +124,14 @@ impl AppState {
 
 /// The HTTP routes, with request logging; bind it to any listener.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/webhooks/{source}", post(webhooks::receive))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route("/webhooks/{source}", post(webhooks::receive));
+    if let Some(reports) = &state.inner.reports {
+        app = app.merge(reports::routes(Arc::clone(reports)));
+    }
+    app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -100,6 +144,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let addr = listener.local_addr().ok();
+    if let Some(reports) = &state.inner.reports {
+        reports.snapshots.refresh_if_due();
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -143,31 +190,42 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the lake folder can be listed: the one dependency every delivery
-/// needs.
+/// Ready when the lake folder can be listed (the one dependency every delivery
+/// needs) and, when the metrics are served, once their first snapshot is built.
 async fn readyz(State(state): State<AppState>) -> Response {
     let root = state.inner.lake.local_root();
-    match tokio::fs::read_dir(root).await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(lake = %root.display(), error = %e, "Lake not readable.");
-            (StatusCode::SERVICE_UNAVAILABLE, "lake not readable").into_response()
-        }
+    if let Err(e) = tokio::fs::read_dir(root).await {
+        tracing::warn!(lake = %root.display(), error = %e, "Lake not readable.");
+        return (StatusCode::SERVICE_UNAVAILABLE, "lake not readable").into_response();
+    }
+    match &state.inner.reports {
+        Some(reports) if reports.snapshots.current().is_none() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics snapshot not built yet",
+        )
+            .into_response(),
+        _ => (StatusCode::OK, "ready").into_response(),
     }
 }
 
-/// One line per request. Only the method, path, status and latency: headers carry
-/// signatures and tokens, bodies carry whatever the sender put in them.
+/// One line per request. Only the method, path (no query string), status, latency
+/// and the caller's role label: headers carry signatures and tokens, bodies carry
+/// whatever the sender put in them.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
+    let role = response
+        .extensions()
+        .get::<auth::RoleLabel>()
+        .map_or("-", |r| r.0.as_str());
     tracing::info!(
         %method,
         path,
         status = response.status().as_u16(),
         ms = started.elapsed().as_millis() as u64,
+        role,
         "Served request."
     );
     response

@@ -2,6 +2,7 @@
 //! `support`.
 
 mod billing_import;
+mod browser;
 mod cli;
 mod collect_billing;
 mod collect_git;
@@ -28,5 +29,6 @@ mod lake;
 mod north_star;
 mod okrs;
 mod scorecards;
+mod serve_api;
 mod support;
 mod webhook;

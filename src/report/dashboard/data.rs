@@ -86,7 +86,16 @@ async fn panel_rows(
             .engine
             .run_query(id, &query_params(panel, sources))
             .await?;
-        Some(access.scope_rows(rows(&batches)?, sources.owners))
+        let mut found = rows(&batches)?;
+        // The DORA and North Star queries name their group `scope_key`; with
+        // `scope = "service"` that key is a service, which scoping must know.
+        if panel.params.get("scope").and_then(toml::Value::as_str) == Some("service") {
+            for row in &mut found {
+                row.entry("scope")
+                    .or_insert_with(|| Json::String("service".into()));
+            }
+        }
+        Some(access.scope_rows(found, sources.owners))
     } else if let Some(path) = &panel.metrics {
         metrics_rows(panel, path, metrics)
     } else {
