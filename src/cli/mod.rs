@@ -20,8 +20,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 
-pub(crate) use compute::window as metrics_window;
 pub(crate) use query::parse_params;
+pub(crate) use report::window as metrics_window;
 
 /// northstar: DORA, North Star and cost metrics from a Parquet lake.
 #[derive(Debug, Parser)]

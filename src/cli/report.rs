@@ -92,7 +92,7 @@ pub(crate) async fn render_dashboards(
 
 /// The window from the flags: `to` defaults to tomorrow, `from` to the first of
 /// the month twelve months before `to`'s month.
-fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
+pub(crate) fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
     let to = match to {
         Some(t) => parse_instant("--to", t)?,
         None => parse_instant(

@@ -17,8 +17,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Metrics window start, inclusive (YYYY-MM-DD or RFC 3339). Default: 90 days
-    /// before --to, as for `compute`.
+    /// Metrics window start, inclusive (YYYY-MM-DD or RFC 3339). Default: the first
+    /// of the month a year before --to's month, as for `report`.
     #[arg(long)]
     pub from: Option<String>,
     /// Metrics window end, exclusive. Default: tomorrow, moving with the calendar
