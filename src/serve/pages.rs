@@ -23,7 +23,7 @@ use super::auth::{self, RoleLabel};
 use super::reports::Reports;
 use crate::engine::queries;
 use crate::report::access::Access;
-use crate::report::dashboard::{self, LinkStyle, PageLinks, Sources};
+use crate::report::dashboard::{self, LinkStyle, PageLinks, Sources, escape};
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -51,22 +51,6 @@ fn document(title: &str, body: &str) -> String {
          <style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n",
         title = escape(title),
     )
-}
-
-/// Text safe inside HTML elements and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A path segment safe in a link.

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::Result;
 
-pub use html::{LinkStyle, PageLinks};
+pub use html::{LinkStyle, PageLinks, escape};
 pub use spec::{Dashboard, Panel};
 
 /// What the panels draw from.
