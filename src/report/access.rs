@@ -91,6 +91,37 @@ impl Access {
             .collect()
     }
 
+    /// [`Access::scope_rows`] for the rows of a query asked at `scope`: the DORA and
+    /// North Star queries name their group `scope_key` without a `scope` column, so
+    /// such rows carry the scope they were asked at while they are judged (a
+    /// `scope=service` row is service-level), then lose it again.
+    pub fn scope_query_rows(
+        &self,
+        rows: Vec<Row>,
+        scope: &str,
+        owners: &ServiceOwners,
+    ) -> Vec<Row> {
+        // Rows of one query share their columns: the first tells.
+        let add = rows
+            .first()
+            .is_some_and(|r| !r.contains_key("scope") && r.contains_key("scope_key"));
+        let tagged = rows.into_iter().map(|mut row| {
+            if add {
+                row.insert("scope".into(), Json::String(scope.to_string()));
+            }
+            row
+        });
+        self.scope_rows(tagged.collect(), owners)
+            .into_iter()
+            .map(|mut row| {
+                if add {
+                    row.remove("scope");
+                }
+                row
+            })
+            .collect()
+    }
+
     /// `metrics.json` as this role may see it: the per-service maps (DORA figures and
     /// series, scorecards) keep only the services the role sees, and anomalies of
     /// services it does not see are dropped. Org and team figures stay.

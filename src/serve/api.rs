@@ -148,7 +148,7 @@ async fn run_query(
     .map_err(|e| query_failed(id, &e, request.user_params))?;
     let columns = columns(&batches);
     let rows = rows(&batches).map_err(|e| query_failed(id, &e, false))?;
-    let rows = scope(access, rows, &columns, &snap, &request.scope, is_detail(id));
+    let rows = scope(access, rows, &snap, &request.scope, is_detail(id));
     Ok(match format {
         Format::Json => axum::Json(rows).into_response(),
         Format::Csv => csv_reply(&columns, &rows),
@@ -332,30 +332,11 @@ fn query_failed(id: &str, e: &Error, user_params: bool) -> ApiError {
     )
 }
 
-/// Rows the caller may see. A query keyed by `scope_key` has no `scope` column;
-/// its rows carry the scope they were asked at while [`Access::scope_rows`] judges
-/// them (a `scope=service` row is service-level), then lose it again. For the
-/// detail queries a team also loses other teams' rows.
-fn scope(
-    access: &Access,
-    rows: Vec<Row>,
-    columns: &[String],
-    snap: &Snapshot,
-    scope: &str,
-    detail: bool,
-) -> Vec<Row> {
-    let add = !columns.iter().any(|c| c == "scope");
-    let tagged: Vec<Row> = rows
-        .into_iter()
-        .map(|mut row| {
-            if add && row.contains_key("scope_key") {
-                row.insert("scope".into(), Json::String(scope.to_string()));
-            }
-            row
-        })
-        .collect();
+/// Rows the caller may see ([`Access::scope_query_rows`]). For the detail
+/// queries a team also loses other teams' rows.
+fn scope(access: &Access, rows: Vec<Row>, snap: &Snapshot, scope: &str, detail: bool) -> Vec<Row> {
     access
-        .scope_rows(tagged, &snap.owners)
+        .scope_query_rows(rows, scope, &snap.owners)
         .into_iter()
         .filter(|row| {
             !detail
@@ -363,12 +344,6 @@ fn scope(
                     .get("team")
                     .and_then(Json::as_str)
                     .is_none_or(|team| access.sees_service_of(Some(team)))
-        })
-        .map(|mut row| {
-            if add {
-                row.remove("scope");
-            }
-            row
         })
         .collect()
 }

@@ -86,16 +86,12 @@ async fn panel_rows(
             .engine
             .run_query(id, &query_params(panel, sources))
             .await?;
-        let mut found = rows(&batches)?;
-        // The DORA and North Star queries name their group `scope_key`; with
-        // `scope = "service"` that key is a service, which scoping must know.
-        if panel.params.get("scope").and_then(toml::Value::as_str) == Some("service") {
-            for row in &mut found {
-                row.entry("scope")
-                    .or_insert_with(|| Json::String("service".into()));
-            }
-        }
-        Some(access.scope_rows(found, sources.owners))
+        let scope = panel
+            .params
+            .get("scope")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("org");
+        Some(access.scope_query_rows(rows(&batches)?, scope, sources.owners))
     } else if let Some(path) = &panel.metrics {
         metrics_rows(panel, path, metrics)
     } else {
