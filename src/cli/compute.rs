@@ -1,4 +1,4 @@
-//! `northstar compute --from DATE --to DATE [--out FILE]`
+//! `northstar compute --from DATE --to DATE [--out FILE] [--sections dora,cost]`
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::report::json::write_atomically;
-use crate::report::metrics::{self, Window};
+use crate::report::metrics::{self, Section, Window};
 use crate::report::{okrs, scorecards};
 
 /// Arguments of `compute`.
@@ -26,13 +26,25 @@ pub struct ComputeArgs {
     /// Where to write the JSON (default: metrics.json; `-` for standard output).
     #[arg(long, default_value = "metrics.json")]
     pub out: PathBuf,
+    /// Compute only these sections, comma-separated: north_star, dora, okrs,
+    /// scorecards, custom, cost (default: all). The others are left out of the JSON.
+    #[arg(long, value_delimiter = ',', value_name = "SECTION,...")]
+    pub sections: Vec<String>,
 }
 
 pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> {
     let window = window(args.from.as_deref(), args.to.as_deref())?;
+    let sections = if args.sections.is_empty() {
+        Section::ALL.to_vec()
+    } else {
+        args.sections
+            .iter()
+            .map(|name| Section::parse(name.trim()))
+            .collect::<Result<Vec<_>>>()?
+    };
     let mut engine = Engine::for_config(lake, config).await?;
     engine.load_custom(&config.custom_dir())?;
-    let doc = metrics::compute(&engine, window, config, Utc::now()).await?;
+    let doc = metrics::compute_sections(&engine, window, config, Utc::now(), &sections).await?;
     okrs::record_checkins(lake, &doc).await?;
     scorecards::record_results(lake, &doc).await?;
     if args.out.as_os_str() == "-" {

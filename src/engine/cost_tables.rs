@@ -5,93 +5,69 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::Session;
 use datafusion::datasource::MemTable;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::LogicalPlan;
 
+use super::derived::external;
+use super::lazy::{LazyTable, Rows, run_plan_batches};
 use super::{Engine, columns};
-use crate::config::cost::CostConfig;
+use crate::config::cost::{AllocationRule, CostConfig};
 use crate::enrich::cost_allocation::{Allocation, CostLine, allocate};
 use crate::error::{Error, Result};
 use crate::lake::tables::UTC;
 
 const DAY_US: i64 = 86_400_000_000;
 
+/// The columns of `billing_lines` allocation reads.
+const ALLOCATION_INPUTS: [&str; 10] = [
+    "x_line_id",
+    "ChargePeriodStart",
+    "BillingCurrency",
+    "EffectiveCost",
+    "x_provider",
+    "BillingAccountId",
+    "SubAccountId",
+    "ResourceId",
+    "ServiceName",
+    "Tags",
+];
+
+/// `cost_allocation`'s rows: the current cost lines allocated by the `[cost]` rules,
+/// computed when a query first reads the table (a DORA-only compute never does).
+#[derive(Debug)]
+struct AllocationRows {
+    lines: LogicalPlan,
+    owners: LogicalPlan,
+    rules: Vec<AllocationRule>,
+}
+
 impl Engine {
-    /// Allocates the current cost lines and registers the three cost tables.
+    /// Registers the three cost tables; `cost_allocation` is derived on first use.
     pub(super) async fn register_cost_tables(&self, cost: &CostConfig) -> Result<()> {
-        let lines = self.cost_lines_to_allocate().await?;
-        let mut owners = HashMap::new();
-        for b in &self
-            .columns_of("service_owners", &["service", "team"])
-            .await?
-        {
-            let services = columns::strings(b, "service")?;
-            let teams = columns::strings(b, "team")?;
-            owners.extend(
-                services
-                    .into_iter()
-                    .zip(teams)
-                    .filter_map(|(s, t)| Some((s?, t?))),
-            );
-        }
-        let rules = cost.effective_rules();
-        let allocations = tokio::task::spawn_blocking(move || allocate(&lines, &rules, &owners))
-            .await
-            .map_err(|e| Error::encode("cost allocation", e))?;
-        tracing::info!(rows = allocations.len(), "Allocated cost lines.");
-        self.register_memory("cost_allocation", allocation_batch(&allocations)?)?;
+        let rows = Arc::new(AllocationRows {
+            lines: self
+                .columns_plan("billing_lines", &ALLOCATION_INPUTS)
+                .await?,
+            owners: self
+                .columns_plan("service_owners", &["service", "team"])
+                .await?,
+            rules: cost.effective_rules(),
+        });
+        let schema = allocation_batch(&[])?.schema();
+        let allocation = LazyTable::new("cost_allocation", schema, rows);
+        self.ctx
+            .register_table("cost_allocation", Arc::new(allocation))
+            .map_err(|e| Error::query("cost_allocation", e))?;
         self.register_memory("cost_budgets", budget_batch(cost)?)?;
         self.register_memory("exchange_rates", rate_batch(cost)?)?;
         Ok(())
-    }
-
-    async fn cost_lines_to_allocate(&self) -> Result<Vec<CostLine>> {
-        let wanted = [
-            "x_line_id",
-            "ChargePeriodStart",
-            "BillingCurrency",
-            "EffectiveCost",
-            "x_provider",
-            "BillingAccountId",
-            "SubAccountId",
-            "ResourceId",
-            "ServiceName",
-            "Tags",
-        ];
-        let mut lines = Vec::new();
-        for b in &self.columns_of("billing_lines", &wanted).await? {
-            let ids = columns::strings(b, "x_line_id")?;
-            let starts = columns::timestamps(b, "ChargePeriodStart")?;
-            let currencies = columns::strings(b, "BillingCurrency")?;
-            let costs = columns::floats(b, "EffectiveCost")?;
-            let providers = columns::strings(b, "x_provider")?;
-            let accounts = columns::strings(b, "BillingAccountId")?;
-            let subs = columns::strings(b, "SubAccountId")?;
-            let resources = columns::strings(b, "ResourceId")?;
-            let services = columns::strings(b, "ServiceName")?;
-            let tags = columns::strings(b, "Tags")?;
-            for i in 0..b.num_rows() {
-                let (Some(id), Some(start)) = (ids[i].clone(), starts[i]) else {
-                    continue;
-                };
-                lines.push(CostLine {
-                    line_id: id,
-                    day: start.div_euclid(DAY_US),
-                    currency: currencies[i].clone().unwrap_or_default(),
-                    effective_cost: costs[i].unwrap_or(0.0),
-                    provider: providers[i].clone().unwrap_or_default(),
-                    account: accounts[i].clone().unwrap_or_default(),
-                    sub_account: subs[i].clone(),
-                    resource_id: resources[i].clone(),
-                    cloud_service: services[i].clone(),
-                    tags: tags[i].clone(),
-                });
-            }
-        }
-        Ok(lines)
     }
 
     fn register_memory(&self, name: &str, batch: RecordBatch) -> Result<()> {
@@ -102,6 +78,64 @@ impl Engine {
             .map_err(|e| Error::query(name, e))?;
         Ok(())
     }
+}
+
+#[async_trait]
+impl Rows for AllocationRows {
+    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
+        let mut lines = Vec::new();
+        for b in &run_plan_batches(&self.lines, session).await? {
+            add_lines(&mut lines, b).map_err(external)?;
+        }
+        let mut owners = HashMap::new();
+        for b in &run_plan_batches(&self.owners, session).await? {
+            let services = columns::strings(b, "service").map_err(external)?;
+            let teams = columns::strings(b, "team").map_err(external)?;
+            owners.extend(
+                services
+                    .into_iter()
+                    .zip(teams)
+                    .filter_map(|(s, t)| Some((s?, t?))),
+            );
+        }
+        let rules = self.rules.clone();
+        let allocations = tokio::task::spawn_blocking(move || allocate(&lines, &rules, &owners))
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        tracing::info!(rows = allocations.len(), "Allocated cost lines.");
+        Ok(vec![vec![allocation_batch(&allocations).map_err(external)?]])
+    }
+}
+
+fn add_lines(lines: &mut Vec<CostLine>, b: &RecordBatch) -> Result<()> {
+    let ids = columns::strings(b, "x_line_id")?;
+    let starts = columns::timestamps(b, "ChargePeriodStart")?;
+    let currencies = columns::strings(b, "BillingCurrency")?;
+    let costs = columns::floats(b, "EffectiveCost")?;
+    let providers = columns::strings(b, "x_provider")?;
+    let accounts = columns::strings(b, "BillingAccountId")?;
+    let subs = columns::strings(b, "SubAccountId")?;
+    let resources = columns::strings(b, "ResourceId")?;
+    let services = columns::strings(b, "ServiceName")?;
+    let tags = columns::strings(b, "Tags")?;
+    for i in 0..b.num_rows() {
+        let (Some(id), Some(start)) = (ids[i].clone(), starts[i]) else {
+            continue;
+        };
+        lines.push(CostLine {
+            line_id: id,
+            day: start.div_euclid(DAY_US),
+            currency: currencies[i].clone().unwrap_or_default(),
+            effective_cost: costs[i].unwrap_or(0.0),
+            provider: providers[i].clone().unwrap_or_default(),
+            account: accounts[i].clone().unwrap_or_default(),
+            sub_account: subs[i].clone(),
+            resource_id: resources[i].clone(),
+            cloud_service: services[i].clone(),
+            tags: tags[i].clone(),
+        });
+    }
+    Ok(())
 }
 
 fn timestamp_type() -> DataType {

@@ -1,25 +1,56 @@
-//! The derived tables: reading enrichment's inputs out of the registered views,
-//! and registering what [`crate::enrich`] computes as in-memory tables.
+//! The derived tables of [`crate::enrich`] (`deployment_commits`, the shipped commits,
+//! and `incident_links`): their inputs read out of the engine's tables, and the
+//! result registered as [`LazyTable`]s, so enrichment runs once per engine and only
+//! when a query reads one of them (a cost-only compute never walks the commit graph).
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use datafusion::arrow::array::{RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::datasource::MemTable;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::LogicalPlan;
+use tokio::sync::OnceCell;
 
+use super::lazy::{LazyTable, Rows, run_plan_batches};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
-use crate::enrich::{self, Deployment, Incident, Inputs};
+use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
 use crate::error::{Error, Result};
 
+/// Enrichment's inputs as plans over the engine's tables (built when the engine
+/// opens), and its result once computed.
+#[derive(Debug)]
+struct Enrichment {
+    deployments: LogicalPlan,
+    commits: LogicalPlan,
+    given: LogicalPlan,
+    incidents: LogicalPlan,
+    link_window_us: i64,
+    result: OnceCell<Arc<Enriched>>,
+}
+
+/// Which derived table a [`DerivedRows`] serves.
+#[derive(Debug, Clone, Copy)]
+enum Derived {
+    ShippedCommits,
+    IncidentLinks,
+}
+
+#[derive(Debug)]
+struct DerivedRows {
+    enrichment: Arc<Enrichment>,
+    which: Derived,
+}
+
+const SHIPPED_COLUMNS: [&str; 3] = ["deployment_id", "commit_sha", "origin"];
+const LINK_COLUMNS: [&str; 3] = ["incident_id", "deployment_id", "link_rule"];
+
 impl Engine {
-    /// Reads only the columns enrichment uses: the commits table can be the largest
-    /// in the lake, and most of its columns do not matter here.
-    pub(super) async fn columns_of(
-        &self,
-        table: &str,
-        columns: &[&str],
-    ) -> Result<Vec<RecordBatch>> {
+    /// The plan of `columns` of `table`: enrichment and cost allocation read only
+    /// what they use (the commits table can be the largest in the lake).
+    pub(super) async fn columns_plan(&self, table: &str, columns: &[&str]) -> Result<LogicalPlan> {
         let df = self
             .ctx
             .table(table)
@@ -28,112 +59,13 @@ impl Engine {
         let df = df
             .select_columns(columns)
             .map_err(|e| Error::query(table, e))?;
-        df.collect().await.map_err(|e| Error::query(table, e))
+        Ok(df.logical_plan().clone())
     }
 
-    pub(super) async fn enrich_inputs(&self, settings: &MetricSettings) -> Result<Inputs> {
-        let mut inputs = Inputs {
-            link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
-            ..Inputs::default()
-        };
-        let deployment_columns = ["deployment_id", "service", "commit_sha", "finished_at"];
-        for b in &self
-            .columns_of("prod_deployments", &deployment_columns)
-            .await?
-        {
-            let ids = columns::strings(b, "deployment_id")?;
-            let services = columns::strings(b, "service")?;
-            let shas = columns::strings(b, "commit_sha")?;
-            let finished = columns::timestamps(b, "finished_at")?;
-            for (((id, service), sha), finished_at) in
-                ids.into_iter().zip(services).zip(shas).zip(finished)
-            {
-                if let (Some(id), Some(service), Some(finished_at)) = (id, service, finished_at) {
-                    inputs.deployments.push(Deployment {
-                        id,
-                        service,
-                        sha,
-                        finished_at,
-                    });
-                }
-            }
-        }
-        for b in &self
-            .columns_of("commits", &["commit_sha", "parent_shas"])
-            .await?
-        {
-            let shas = columns::strings(b, "commit_sha")?;
-            let parents = columns::string_lists(b, "parent_shas")?;
-            inputs.commits.extend(
-                shas.into_iter()
-                    .zip(parents)
-                    .filter_map(|(s, p)| s.map(|s| (s, p))),
-            );
-        }
-        let given_columns = ["deployment_id", "commit_sha"];
-        for b in &self
-            .columns_of("deployment_commits", &given_columns)
-            .await?
-        {
-            let deps = columns::strings(b, "deployment_id")?;
-            let shas = columns::strings(b, "commit_sha")?;
-            inputs.source_deployment_commits.extend(
-                deps.into_iter()
-                    .zip(shas)
-                    .filter_map(|(d, s)| Some((d?, s?))),
-            );
-        }
-        let incident_columns = [
-            "incident_id",
-            "service",
-            "started_at",
-            "caused_by_deployment_id",
-            "caused_by_commit_sha",
-        ];
-        for b in &self.columns_of("incidents", &incident_columns).await? {
-            let ids = columns::strings(b, "incident_id")?;
-            let services = columns::strings(b, "service")?;
-            let started = columns::timestamps(b, "started_at")?;
-            let by_dep = columns::strings(b, "caused_by_deployment_id")?;
-            let by_sha = columns::strings(b, "caused_by_commit_sha")?;
-            let rows = ids
-                .into_iter()
-                .zip(services)
-                .zip(started)
-                .zip(by_dep)
-                .zip(by_sha);
-            for ((((id, service), started_at), by_dep), by_sha) in rows {
-                if let (Some(id), Some(started_at)) = (id, started_at) {
-                    inputs.incidents.push(Incident {
-                        id,
-                        service,
-                        started_at,
-                        caused_by_deployment_id: by_dep.filter(|s| !s.is_empty()),
-                        caused_by_commit_sha: by_sha.filter(|s| !s.is_empty()),
-                    });
-                }
-            }
-        }
-        Ok(inputs)
-    }
-
-    pub(super) fn register_derived(&self, enriched: &enrich::Enriched) -> Result<()> {
-        let shipped = string_table(
-            &["deployment_id", "commit_sha", "origin"],
-            enriched
-                .deployment_commits
-                .iter()
-                .map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )?;
-        let links = string_table(
-            &["incident_id", "deployment_id", "link_rule"],
-            enriched
-                .incident_links
-                .iter()
-                .map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )?;
-        // The effective table replaces the lake view of the same name; the source-given
-        // rows stay readable as `lake_deployment_commits`.
+    /// Registers `deployment_commits` (effective: the rows a source gave, else the
+    /// commit graph's) and `incident_links`. The source-given rows stay readable as
+    /// `lake_deployment_commits`.
+    pub(super) async fn register_derived(&self, settings: &MetricSettings) -> Result<()> {
         let lake_view = self
             .ctx
             .deregister_table("deployment_commits")
@@ -143,7 +75,43 @@ impl Engine {
                 .register_table("lake_deployment_commits", view)
                 .map_err(|e| Error::query("lake_deployment_commits", e))?;
         }
-        for (name, table) in [("deployment_commits", shipped), ("incident_links", links)] {
+        let enrichment = Arc::new(Enrichment {
+            deployments: self
+                .columns_plan(
+                    "prod_deployments",
+                    &["deployment_id", "service", "commit_sha", "finished_at"],
+                )
+                .await?,
+            commits: self
+                .columns_plan("commits", &["commit_sha", "parent_shas"])
+                .await?,
+            given: self
+                .columns_plan("lake_deployment_commits", &["deployment_id", "commit_sha"])
+                .await?,
+            incidents: self
+                .columns_plan(
+                    "incidents",
+                    &[
+                        "incident_id",
+                        "service",
+                        "started_at",
+                        "caused_by_deployment_id",
+                        "caused_by_commit_sha",
+                    ],
+                )
+                .await?,
+            link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
+            result: OnceCell::new(),
+        });
+        for (name, which, names) in [
+            ("deployment_commits", Derived::ShippedCommits, SHIPPED_COLUMNS),
+            ("incident_links", Derived::IncidentLinks, LINK_COLUMNS),
+        ] {
+            let rows = Arc::new(DerivedRows {
+                enrichment: Arc::clone(&enrichment),
+                which,
+            });
+            let table = LazyTable::new(name, string_schema(&names), rows);
             self.ctx
                 .register_table(name, Arc::new(table))
                 .map_err(|e| Error::query(name, e))?;
@@ -152,15 +120,138 @@ impl Engine {
     }
 }
 
-fn string_table<'a, const N: usize>(
-    names: &[&str; N],
-    rows: impl Iterator<Item = [&'a str; N]>,
-) -> Result<MemTable> {
+#[async_trait]
+impl Rows for DerivedRows {
+    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
+        let enriched = self.enrichment.enriched(session).await?;
+        let (names, rows) = match self.which {
+            Derived::ShippedCommits => (SHIPPED_COLUMNS, &enriched.deployment_commits),
+            Derived::IncidentLinks => (LINK_COLUMNS, &enriched.incident_links),
+        };
+        let batch = string_batch(
+            &names,
+            rows.iter().map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
+        )
+        .map_err(external)?;
+        Ok(vec![vec![batch]])
+    }
+}
+
+impl Enrichment {
+    async fn enriched(&self, session: &dyn Session) -> DfResult<Arc<Enriched>> {
+        let result = self
+            .result
+            .get_or_try_init(|| async {
+                let inputs = self.inputs(session).await?;
+                let enriched = tokio::task::spawn_blocking(move || enrich::enrich(&inputs))
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                tracing::info!(
+                    shipped_commits = enriched.deployment_commits.len(),
+                    incident_links = enriched.incident_links.len(),
+                    "Enriched the lake."
+                );
+                Ok::<_, DataFusionError>(Arc::new(enriched))
+            })
+            .await?;
+        Ok(Arc::clone(result))
+    }
+
+    async fn inputs(&self, session: &dyn Session) -> DfResult<Inputs> {
+        let mut inputs = Inputs {
+            link_window_us: self.link_window_us,
+            ..Inputs::default()
+        };
+        for b in &run_plan_batches(&self.deployments, session).await? {
+            add_deployments(&mut inputs, b).map_err(external)?;
+        }
+        for b in &run_plan_batches(&self.commits, session).await? {
+            let shas = columns::strings(b, "commit_sha").map_err(external)?;
+            let parents = columns::string_lists(b, "parent_shas").map_err(external)?;
+            inputs.commits.extend(
+                shas.into_iter()
+                    .zip(parents)
+                    .filter_map(|(s, p)| s.map(|s| (s, p))),
+            );
+        }
+        for b in &run_plan_batches(&self.given, session).await? {
+            let deps = columns::strings(b, "deployment_id").map_err(external)?;
+            let shas = columns::strings(b, "commit_sha").map_err(external)?;
+            inputs.source_deployment_commits.extend(
+                deps.into_iter()
+                    .zip(shas)
+                    .filter_map(|(d, s)| Some((d?, s?))),
+            );
+        }
+        for b in &run_plan_batches(&self.incidents, session).await? {
+            add_incidents(&mut inputs, b).map_err(external)?;
+        }
+        Ok(inputs)
+    }
+}
+
+fn add_deployments(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
+    let ids = columns::strings(b, "deployment_id")?;
+    let services = columns::strings(b, "service")?;
+    let shas = columns::strings(b, "commit_sha")?;
+    let finished = columns::timestamps(b, "finished_at")?;
+    for (((id, service), sha), finished_at) in ids.into_iter().zip(services).zip(shas).zip(finished)
+    {
+        if let (Some(id), Some(service), Some(finished_at)) = (id, service, finished_at) {
+            inputs.deployments.push(Deployment {
+                id,
+                service,
+                sha,
+                finished_at,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn add_incidents(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
+    let ids = columns::strings(b, "incident_id")?;
+    let services = columns::strings(b, "service")?;
+    let started = columns::timestamps(b, "started_at")?;
+    let by_dep = columns::strings(b, "caused_by_deployment_id")?;
+    let by_sha = columns::strings(b, "caused_by_commit_sha")?;
+    let rows = ids
+        .into_iter()
+        .zip(services)
+        .zip(started)
+        .zip(by_dep)
+        .zip(by_sha);
+    for ((((id, service), started_at), by_dep), by_sha) in rows {
+        if let (Some(id), Some(started_at)) = (id, started_at) {
+            inputs.incidents.push(Incident {
+                id,
+                service,
+                started_at,
+                caused_by_deployment_id: by_dep.filter(|s| !s.is_empty()),
+                caused_by_commit_sha: by_sha.filter(|s| !s.is_empty()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A crate error inside DataFusion's error type (a lazy table fails inside a scan).
+pub(super) fn external(e: Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+fn string_schema(names: &[&str]) -> SchemaRef {
     let fields: Vec<Field> = names
         .iter()
         .map(|n| Field::new(*n, DataType::Utf8, false))
         .collect();
-    let schema = Arc::new(Schema::new(fields));
+    Arc::new(Schema::new(fields))
+}
+
+fn string_batch<'a, const N: usize>(
+    names: &[&str; N],
+    rows: impl Iterator<Item = [&'a str; N]>,
+) -> Result<RecordBatch> {
     let mut cols: Vec<Vec<&str>> = vec![Vec::new(); N];
     for row in rows {
         for (c, v) in cols.iter_mut().zip(row) {
@@ -171,7 +262,6 @@ fn string_table<'a, const N: usize>(
         .into_iter()
         .map(|c| Arc::new(StringArray::from(c)) as Arc<dyn datafusion::arrow::array::Array>)
         .collect();
-    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)
-        .map_err(|e| Error::encode("derived table", e))?;
-    MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::query("derived table", e))
+    RecordBatch::try_new(string_schema(names), arrays)
+        .map_err(|e| Error::encode("derived table", e))
 }

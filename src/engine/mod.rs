@@ -11,6 +11,7 @@ mod cost_tables;
 pub mod custom;
 mod derived;
 pub mod focus_checks;
+mod lazy;
 pub mod queries;
 
 use std::collections::HashMap;
@@ -27,10 +28,15 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
 use crate::config::{Config, CostConfig, MetricSettings};
-use crate::enrich;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::{self, INGESTED_AT, TableSpec};
+use lazy::{LazyTable, PlanRows};
+
+/// Derived tables and views read from the lake by every query that uses them rather
+/// than kept in memory once derived (see [`lazy`]): the billing lines can be tens of
+/// millions of wide rows, and the cost queries read them through `cost_lines`.
+const STREAMED: &[&str] = &["costs", "billing_lines"];
 
 /// Named query parameters.
 pub type Params = HashMap<String, ScalarValue>;
@@ -71,16 +77,7 @@ impl Engine {
         engine
             .register_views(queries::STAGING_BEFORE_ENRICH)
             .await?;
-        let inputs = engine.enrich_inputs(settings).await?;
-        let enriched = tokio::task::spawn_blocking(move || enrich::enrich(&inputs))
-            .await
-            .map_err(|e| Error::encode("enrichment", e))?;
-        tracing::info!(
-            shipped_commits = enriched.deployment_commits.len(),
-            incident_links = enriched.incident_links.len(),
-            "Enriched the lake."
-        );
-        engine.register_derived(&enriched)?;
+        engine.register_derived(settings).await?;
         engine.register_cost_tables(cost).await?;
         engine.register_views(queries::STAGING_AFTER_ENRICH).await?;
         Ok(engine)
@@ -94,8 +91,8 @@ impl Engine {
     async fn register_lake_table(&self, lake: &Lake, spec: &TableSpec) -> Result<()> {
         let versions = format!("{}__versions", spec.name);
         let schema = spec.stored_schema();
-        let provider: Arc<dyn datafusion::catalog::TableProvider> =
-            if lake.files(spec.name).await?.is_empty() {
+        let files = lake.files(spec.name).await?;
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = if files.is_empty() {
                 Arc::new(
                     MemTable::try_new(schema, vec![vec![]])
                         .map_err(|e| Error::query(&versions, e))?,
@@ -113,24 +110,45 @@ impl Engine {
         self.ctx
             .register_table(versions.as_str(), provider)
             .map_err(|e| Error::query(&versions, e))?;
-        // Glue, not a metric: identifiers come from the static table specs.
-        let keys: Vec<String> = spec.key.iter().map(|k| format!("\"{k}\"")).collect();
-        let view = format!(
-            "CREATE VIEW \"{name}\" AS SELECT * EXCLUDE (_version_rank) FROM (\
-             SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY \"{INGESTED_AT}\" DESC) \
-             AS _version_rank FROM \"{versions}\") WHERE _version_rank = 1",
-            name = spec.name,
-            keys = keys.join(", "),
-        );
-        self.execute(spec.name, &view, &Params::new()).await?;
-        Ok(())
+        // One write never holds two versions of a key (the writer keeps the last), so
+        // a table of one file needs no newest-version window.
+        let sql = if files.len() <= 1 {
+            format!("SELECT * FROM \"{versions}\"")
+        } else {
+            // Glue, not a metric: identifiers come from the static table specs.
+            let keys: Vec<String> = spec.key.iter().map(|k| format!("\"{k}\"")).collect();
+            format!(
+                "SELECT * EXCLUDE (_version_rank) FROM (\
+                 SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY \"{INGESTED_AT}\" DESC) \
+                 AS _version_rank FROM \"{versions}\") WHERE _version_rank = 1",
+                keys = keys.join(", "),
+            )
+        };
+        self.register_view(spec.name, &sql).await
     }
 
     async fn register_views(&self, views: &[(&str, &str)]) -> Result<()> {
         for (name, sql) in views {
+            self.register_view(name, sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Registers `sql` as `name`: a [`LazyTable`], derived once on first use, or a
+    /// plain view for the [`STREAMED`] ones.
+    async fn register_view(&self, name: &str, sql: &str) -> Result<()> {
+        if STREAMED.contains(&name) {
             let ddl = format!("CREATE VIEW \"{name}\" AS {sql}");
             self.execute(name, &ddl, &Params::new()).await?;
+            return Ok(());
         }
+        let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
+        let schema = Arc::clone(df.schema().inner());
+        let plan = df.logical_plan().clone();
+        let table = LazyTable::new(name, schema, Arc::new(PlanRows(plan)));
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(|e| Error::query(name, e))?;
         Ok(())
     }
 

@@ -32,6 +32,63 @@ pub struct Window {
     pub to: DateTime<Utc>,
 }
 
+/// A top-level section of `metrics.json` that can be computed on its own
+/// (`compute --sections`): a user who wants the DORA figures does not pay for every
+/// cost query. The order here is the order of [`Section::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    /// `north_star`.
+    NorthStar,
+    /// `dora`.
+    Dora,
+    /// `okrs`.
+    Okrs,
+    /// `scorecards`.
+    Scorecards,
+    /// `custom`.
+    Custom,
+    /// `cost`.
+    Cost,
+}
+
+impl Section {
+    /// Every section, in document order.
+    pub const ALL: [Section; 6] = [
+        Section::NorthStar,
+        Section::Dora,
+        Section::Okrs,
+        Section::Scorecards,
+        Section::Custom,
+        Section::Cost,
+    ];
+
+    /// The section's key in `metrics.json` (and its name on the command line).
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::NorthStar => "north_star",
+            Section::Dora => "dora",
+            Section::Okrs => "okrs",
+            Section::Scorecards => "scorecards",
+            Section::Custom => "custom",
+            Section::Cost => "cost",
+        }
+    }
+
+    /// The section called `name`; the error lists the known names.
+    pub fn parse(name: &str) -> Result<Section> {
+        Section::ALL
+            .into_iter()
+            .find(|s| s.key() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Section::ALL.iter().map(|s| s.key()).collect();
+                Error::Usage(format!(
+                    "unknown section `{name}` (known: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
 /// One metric: its key in the JSON, its query, and the fields that read 0 (rather
 /// than null) for a group with no sample.
 struct MetricDef {
@@ -87,6 +144,19 @@ pub async fn compute(
     config: &Config,
     generated_at: DateTime<Utc>,
 ) -> Result<Json> {
+    compute_sections(engine, window, config, generated_at, &Section::ALL).await
+}
+
+/// Computes the `metrics.json` document with only `sections`. A document with every
+/// section is the whole one; one with fewer lists the ones it has in `sections` and
+/// leaves the others out, so nobody mistakes a missing section for an empty one.
+pub async fn compute_sections(
+    engine: &Engine,
+    window: Window,
+    config: &Config,
+    generated_at: DateTime<Utc>,
+    sections: &[Section],
+) -> Result<Json> {
     let settings = &config.metrics;
     if window.from >= window.to {
         return Err(Error::Usage(format!(
@@ -95,6 +165,54 @@ pub async fn compute(
             window.to.date_naive()
         )));
     }
+    let mut doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "window": {
+            "from": window.from.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "to": window.to.to_rfc3339_opts(SecondsFormat::Secs, true),
+        },
+        "settings": {
+            "lead_time_start": settings.lead_time_start.as_str(),
+            "link_window_days": settings.link_window_days,
+            "min_n": settings.min_n,
+        },
+    });
+    let partial = Section::ALL.iter().any(|s| !sections.contains(s));
+    if partial {
+        let mut listed: Vec<Section> = sections.to_vec();
+        listed.sort();
+        listed.dedup();
+        doc["sections"] = Json::Array(listed.iter().map(|s| json!(s.key())).collect());
+    }
+    for section in Section::ALL {
+        if !sections.contains(&section) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let value = match section {
+            Section::NorthStar => north_star::section(engine, window, config).await?,
+            Section::Dora => dora_section(engine, window, settings).await?,
+            Section::Okrs => okrs::section(engine, window, config, generated_at).await?,
+            Section::Scorecards => {
+                scorecards::section(engine, window, config, generated_at).await?
+            }
+            Section::Custom => custom_section(engine, window, config).await?,
+            Section::Cost => cost::section(engine, window, config).await?,
+        };
+        tracing::info!(
+            section = section.key(),
+            ms = started.elapsed().as_millis() as u64,
+            "Computed section."
+        );
+        doc[section.key()] = value;
+    }
+    Ok(doc)
+}
+
+/// `dora`: the five metrics for the org, every team and every service over the
+/// window, and as weekly and monthly series.
+async fn dora_section(engine: &Engine, window: Window, settings: &MetricSettings) -> Result<Json> {
     let mut dora = Map::new();
     for (scope, plural) in SCOPES {
         let grid = scope_grid(engine, window, settings, scope, "window").await?;
@@ -142,30 +260,7 @@ pub async fn compute(
         series.insert((*grain).into(), Json::Object(per_scope));
     }
     dora.insert("series".into(), Json::Object(series));
-    let north_star = north_star::section(engine, window, config).await?;
-    let okrs = okrs::section(engine, window, config, generated_at).await?;
-    let scorecards = scorecards::section(engine, window, config, generated_at).await?;
-    let custom = custom_section(engine, window, config).await?;
-    let cost = cost::section(engine, window, config).await?;
-    Ok(json!({
-        "schema_version": SCHEMA_VERSION,
-        "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "window": {
-            "from": window.from.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "to": window.to.to_rfc3339_opts(SecondsFormat::Secs, true),
-        },
-        "settings": {
-            "lead_time_start": settings.lead_time_start.as_str(),
-            "link_window_days": settings.link_window_days,
-            "min_n": settings.min_n,
-        },
-        "north_star": north_star,
-        "dora": dora,
-        "okrs": okrs,
-        "scorecards": scorecards,
-        "custom": custom,
-        "cost": cost,
-    }))
+    Ok(Json::Object(dora))
 }
 
 /// `custom.<name>`: each loaded custom metric's unit, description and org rows over
