@@ -13,9 +13,11 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 pub mod cost;
+pub mod engine;
 pub mod serve;
 
 pub use cost::CostConfig;
+pub use engine::EngineConfig;
 pub use serve::{ReportConfig, ServeConfig, TokenConfig};
 
 /// The whole configuration file.
@@ -28,6 +30,9 @@ pub struct Config {
     /// Metric definition choices.
     #[serde(default)]
     pub metrics: MetricSettings,
+    /// Query engine memory and spilling.
+    #[serde(default)]
+    pub engine: EngineConfig,
     /// Data sources to collect from.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,

@@ -103,7 +103,9 @@ impl Rows for AllocationRows {
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         tracing::info!(rows = allocations.len(), "Allocated cost lines.");
-        Ok(vec![vec![allocation_batch(&allocations).map_err(external)?]])
+        Ok(vec![vec![
+            allocation_batch(&allocations).map_err(external)?,
+        ]])
     }
 }
 

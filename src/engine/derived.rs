@@ -104,7 +104,11 @@ impl Engine {
             result: OnceCell::new(),
         });
         for (name, which, names) in [
-            ("deployment_commits", Derived::ShippedCommits, SHIPPED_COLUMNS),
+            (
+                "deployment_commits",
+                Derived::ShippedCommits,
+                SHIPPED_COLUMNS,
+            ),
             ("incident_links", Derived::IncidentLinks, LINK_COLUMNS),
         ] {
             let rows = Arc::new(DerivedRows {

@@ -61,7 +61,11 @@ pub(super) async fn run_plan_batches(
     plan: &LogicalPlan,
     session: &dyn Session,
 ) -> DfResult<Vec<RecordBatch>> {
-    Ok(run_plan(plan, session).await?.into_iter().flatten().collect())
+    Ok(run_plan(plan, session)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// A table computed on first scan and kept in memory; see the module docs.

@@ -24,10 +24,12 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 
-use crate::config::{Config, CostConfig, MetricSettings};
+use crate::config::{Config, CostConfig, EngineConfig, MetricSettings};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::{self, INGESTED_AT, TableSpec};
@@ -54,9 +56,9 @@ impl Engine {
         Engine::open_with_cost(lake, settings, &CostConfig::default()).await
     }
 
-    /// [`Engine::open`] with the metric settings and `[cost]` of `config`.
+    /// [`Engine::open`] with the metric settings, `[cost]` and `[engine]` of `config`.
     pub async fn for_config(lake: &Lake, config: &Config) -> Result<Engine> {
-        Engine::open_with_cost(lake, &config.metrics, &config.cost).await
+        Engine::open_with(lake, &config.metrics, &config.cost, &config.engine).await
     }
 
     /// [`Engine::open`] with explicit cost allocation rules, budgets and rates.
@@ -65,8 +67,18 @@ impl Engine {
         settings: &MetricSettings,
         cost: &CostConfig,
     ) -> Result<Engine> {
+        Engine::open_with(lake, settings, cost, &EngineConfig::default()).await
+    }
+
+    /// [`Engine::open_with_cost`] with a memory limit and spill folder.
+    pub async fn open_with(
+        lake: &Lake,
+        settings: &MetricSettings,
+        cost: &CostConfig,
+        limits: &EngineConfig,
+    ) -> Result<Engine> {
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, runtime(limits)?);
         let engine = Engine {
             ctx,
             custom: Vec::new(),
@@ -93,20 +105,19 @@ impl Engine {
         let schema = spec.stored_schema();
         let files = lake.files(spec.name).await?;
         let provider: Arc<dyn datafusion::catalog::TableProvider> = if files.is_empty() {
-                Arc::new(
-                    MemTable::try_new(schema, vec![vec![]])
-                        .map_err(|e| Error::query(&versions, e))?,
-                )
-            } else {
-                let url = ListingTableUrl::parse(lake.table_url(spec.name))
-                    .map_err(|e| Error::query(&versions, e))?;
-                let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                    .with_file_extension(".parquet");
-                let config = ListingTableConfig::new(url)
-                    .with_listing_options(options)
-                    .with_schema(schema);
-                Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
-            };
+            Arc::new(
+                MemTable::try_new(schema, vec![vec![]]).map_err(|e| Error::query(&versions, e))?,
+            )
+        } else {
+            let url = ListingTableUrl::parse(lake.table_url(spec.name))
+                .map_err(|e| Error::query(&versions, e))?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(options)
+                .with_schema(schema);
+            Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
+        };
         self.ctx
             .register_table(versions.as_str(), provider)
             .map_err(|e| Error::query(&versions, e))?;
@@ -196,4 +207,17 @@ impl Engine {
         };
         df.collect().await.map_err(|e| Error::query(label, e))
     }
+}
+
+/// The runtime: a memory pool shared fairly by the operators that can spill (sorts,
+/// aggregations), spilling to `[engine] spill_dir` or the temporary folder.
+fn runtime(limits: &EngineConfig) -> Result<Arc<RuntimeEnv>> {
+    let bytes =
+        usize::try_from(limits.memory_limit_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let mut builder =
+        RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+    if let Some(dir) = &limits.spill_dir {
+        builder = builder.with_temp_file_path(dir);
+    }
+    builder.build_arc().map_err(|e| Error::query("engine", e))
 }
