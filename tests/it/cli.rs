@@ -57,6 +57,66 @@ fn compute_output_matches_the_json_schema() {
     assert!(!validator.is_valid(&broken));
 }
 
+/// `compute --sections dora` writes the DORA section with the same figures as a full
+/// compute, lists what it holds and leaves the rest out; an unknown section is a
+/// usage error naming the known ones.
+#[test]
+fn compute_sections_selects_what_is_computed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let lake = dir.path().join("lake").to_string_lossy().into_owned();
+    golden_lake_via_cli(&lake);
+    let compute = |extra: &[&str], name: &str| -> serde_json::Value {
+        let out_file = dir.path().join(name);
+        let mut args = vec![
+            "--lake",
+            &lake,
+            "compute",
+            "--from",
+            "2024-03-04",
+            "--to",
+            "2024-03-18",
+            "--out",
+        ];
+        let out_path = out_file.to_string_lossy().into_owned();
+        args.push(&out_path);
+        args.extend_from_slice(extra);
+        let out = northstar(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&out_file).expect("json")).expect("json")
+    };
+    let full = compute(&[], "full.json");
+    let dora = compute(&["--sections", "dora"], "dora.json");
+    assert_eq!(dora["sections"], serde_json::json!(["dora"]));
+    assert_eq!(dora["dora"], full["dora"]);
+    for absent in ["north_star", "okrs", "scorecards", "custom", "cost"] {
+        assert!(dora.get(absent).is_none(), "{absent} should be left out");
+    }
+    assert!(full.get("sections").is_none());
+    let validator = crate::support::metrics_schema();
+    crate::support::assert_valid_metrics(&validator, &dora);
+    // Without `sections`, every section is required: the partial document with its
+    // list removed is invalid.
+    let mut unlabelled = dora.clone();
+    unlabelled
+        .as_object_mut()
+        .expect("object")
+        .remove("sections");
+    assert!(!validator.is_valid(&unlabelled));
+    let two = compute(&["--sections", "cost,dora"], "two.json");
+    assert_eq!(two["sections"], serde_json::json!(["dora", "cost"]));
+    let bad = northstar(&["--lake", &lake, "compute", "--sections", "dora,speed"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("speed") && stderr.contains("north_star"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn exit_codes_separate_usage_from_runtime_errors() {
     let dir = tempfile::tempdir().expect("tmp");
