@@ -299,7 +299,7 @@ def deployment_frequency_sql(scope: str, grain: str, start: str, end: str) -> st
     """Deployments, per-day rate and the weekly/monthly medians of deploy days,
     over a scope × day grid where days without deployments count as 0."""
     key = SCOPES[scope]
-    p = period(grain, "day", start)
+    p = period(grain, "c.day", start)
     return f"""
         WITH calendar AS (
             SELECT CAST(day AS DATE) AS day FROM range(DATE '{start}', DATE '{end}', INTERVAL 1 DAY) t(day)

@@ -9,7 +9,7 @@ use crate::lake::batch::Value;
 use crate::lake::tables;
 
 /// The four delivery tables being written. A sink cannot return errors, so the
-/// first one is kept and reported by [`DeliveryCsv::check`] after each service.
+/// first one is kept and reported by [`DeliverySink::check`] after each service.
 pub(crate) struct DeliveryCsv {
     deployments: TableCsv,
     commits: TableCsv,
@@ -46,11 +46,6 @@ impl DeliveryCsv {
         })
     }
 
-    /// The first write error, if any.
-    pub(crate) fn check(&mut self) -> Result<()> {
-        self.failed.take().map_or(Ok(()), Err)
-    }
-
     pub(crate) fn finish(mut self) -> Result<Vec<TableFiles>> {
         self.check()?;
         Ok(vec![
@@ -69,6 +64,10 @@ impl DeliveryCsv {
 }
 
 impl DeliverySink for DeliveryCsv {
+    fn check(&mut self) -> Result<()> {
+        self.failed.take().map_or(Ok(()), Err)
+    }
+
     fn deployment(&mut self, row: Vec<Value>) {
         let r = self.deployments.write(&row);
         self.keep(r);

@@ -44,6 +44,11 @@ pub(crate) trait DeliverySink {
     fn incident(&mut self, incident: Incident);
     /// A merged pull request; the demo keeps PR times on the commit rows only.
     fn pull_request(&mut self, _pr: PullRequest) {}
+    /// The first error writing rows (a sink that writes files cannot fail a row
+    /// call, so it keeps the error for the caller to ask after each service).
+    fn check(&mut self) -> crate::error::Result<()> {
+        Ok(())
+    }
 }
 
 /// State shared by every lane of one generation run: the row sink, the id
