@@ -242,6 +242,8 @@ impl<'o> Bench<'o> {
             metrics.display().to_string(),
             "--bench".into(),
             json.display().to_string(),
+            "--northstar".into(),
+            self.exe.display().to_string(),
         ];
         let log = child::log_path(&self.options.dir, &format!("duckdb-{}", self.label()));
         let measured = child::run(Path::new("python3"), &args, &log)?;
