@@ -112,6 +112,14 @@ pub enum Error {
         /// What went wrong, with the URL or command involved.
         reason: String,
     },
+    /// A `bench run` stage failed.
+    #[error("bench stage `{stage}`: {reason}")]
+    Bench {
+        /// The stage (`import commits`, `compute`, ...).
+        stage: String,
+        /// How it failed and where its log is.
+        reason: String,
+    },
     /// Arrow or Parquet encoding failed.
     #[error("{context}: {reason}")]
     Encode {
@@ -137,6 +145,7 @@ impl Error {
             | Error::Query { .. }
             | Error::Source { .. }
             | Error::Encode { .. }
+            | Error::Bench { .. }
             | Error::Conformance { .. } => ErrorKind::Runtime,
         }
     }

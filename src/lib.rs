@@ -13,10 +13,12 @@
 //! [`enrich`] to derive what each deployment shipped and which deployment each
 //! incident is blamed on, and runs the SQL in `queries/`; [`report`] turns the
 //! results into the `metrics.json` contract. [`demo`] builds a synthetic
-//! organisation that goes through the same path.
+//! organisation that goes through the same path, and [`bench`] the same
+//! organisation at scale, with a harness that times each stage of the binary.
 #![warn(missing_docs)]
 
 pub mod atomic_file;
+pub mod bench;
 pub mod billing;
 pub mod cli;
 pub mod collect;

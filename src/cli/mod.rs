@@ -1,6 +1,7 @@
 //! The command line: one small file per subcommand; this file holds the argument
 //! types and the dispatch.
 
+mod bench;
 mod check;
 mod collect;
 mod compute;
@@ -62,6 +63,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Serve dashboards, the metrics API, Prometheus and Grafana endpoints, and webhooks.
     Serve(serve::ServeArgs),
+    /// Generate a synthetic organisation at scale and time each pipeline stage on it.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a parsed command line.
@@ -78,6 +81,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Check(args) => check::run(args, &open_lake(&lake_dir)?, &config).await,
         Command::Serve(args) => serve::run(args, open_lake(&lake_dir)?, &config).await,
+        Command::Bench(args) => bench::run(args),
     }
 }
 

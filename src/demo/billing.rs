@@ -1,26 +1,26 @@
 //! A year of daily FOCUS billing rows tagged by team and service.
 
-use super::catalog::{Svc, TEAMS};
+use super::catalog::Svc;
 use super::clock::{Clock, DAY};
 use super::random::Rng;
 use crate::billing::row::CostRow;
 
 /// A billed AWS service: names as FOCUS spells them, a unit price and a daily range.
-pub(super) struct Cloud {
-    pub(super) name: &'static str,
-    pub(super) category: &'static str,
-    pub(super) code: &'static str,
-    pub(super) resource: &'static str,
-    pub(super) unit: &'static str,
-    pub(super) price: f64,
-    pub(super) daily: (f64, f64),
+pub(crate) struct Cloud {
+    pub(crate) name: &'static str,
+    pub(crate) category: &'static str,
+    pub(crate) code: &'static str,
+    pub(crate) resource: &'static str,
+    pub(crate) unit: &'static str,
+    pub(crate) price: f64,
+    pub(crate) daily: (f64, f64),
     /// Lowest EffectiveCost / BilledCost (savings plans and reservations).
-    pub(super) min_discount: f64,
+    pub(crate) min_discount: f64,
 }
 
 /// The first three are billed per service, the rest are shared (untagged).
 #[rustfmt::skip]
-pub(super) static CLOUDS: [Cloud; 6] = [
+pub(crate) static CLOUDS: [Cloud; 6] = [
     Cloud { name: "Amazon Elastic Compute Cloud", category: "Compute", code: "ec2", resource: "instance",
         unit: "Hours", price: 0.384, daily: (60.0, 420.0), min_discount: 0.7 },
     Cloud { name: "Amazon Relational Database Service", category: "Databases", code: "rds", resource: "db",
@@ -36,45 +36,97 @@ pub(super) static CLOUDS: [Cloud; 6] = [
 ];
 
 /// One daily cost line: a resource of a service (or shared) in one AWS service.
-pub(super) struct CostLine {
-    pub(super) team: Option<&'static str>,
-    pub(super) service: Option<&'static str>,
-    pub(super) cloud: &'static Cloud,
-    pub(super) base: f64,
-    pub(super) discount: f64,
+pub(crate) struct CostLine<'a> {
+    pub(crate) team: Option<&'a str>,
+    pub(crate) service: Option<&'a str>,
+    /// Which of the service's resources in this AWS service (0 = the first).
+    pub(crate) copy: usize,
+    pub(crate) cloud: &'static Cloud,
+    pub(crate) base: f64,
+    pub(crate) discount: f64,
     /// Team's AWS account (shared spend has its own).
-    pub(super) account: u64,
+    pub(crate) account: u64,
     /// From when the resource exists (the service's creation).
-    pub(super) from: i64,
+    pub(crate) from: i64,
 }
 
-pub(super) fn cost_line(rng: &mut Rng, cloud: &'static Cloud, owner: Option<&Svc>) -> CostLine {
+/// How many resources the bill has, relative to the demo's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bill {
+    /// Resources per service and AWS service (the demo: 1).
+    pub(crate) copies: usize,
+    /// Copies of the shared, untagged resources (the demo: 1).
+    pub(crate) shared: usize,
+}
+
+/// `copy` is the resource's number among its service's (or the shared ones).
+pub(crate) fn cost_line<'a>(
+    rng: &mut Rng,
+    cloud: &'static Cloud,
+    owner: Option<&'a Svc>,
+    copy: usize,
+) -> CostLine<'a> {
     CostLine {
-        team: owner.map(|s| TEAMS[s.team].name),
-        service: owner.map(|s| s.name),
+        team: owner.map(|s| s.team_name.as_str()),
+        service: owner.map(|s| s.name.as_str()),
+        copy,
         cloud,
         base: rng.between_f(cloud.daily.0, cloud.daily.1),
         discount: rng.between_f(cloud.min_discount, 1.0),
-        account: 210_000_000_000 + owner.map_or(99, |s| s.team as u64),
+        account: 210_000_000_000 + owner.map_or(99, |s| sub_account(s.team)),
         from: owner.map_or(i64::MIN, |s| s.created_at),
     }
 }
 
+/// A team's AWS account number within the payer's range; 99 is the shared
+/// account, so the bench's hundredth team and later ones skip past it.
+fn sub_account(team: usize) -> u64 {
+    let team = team as u64;
+    if team >= 99 { team + 1_000 } else { team }
+}
+
 /// Daily FOCUS rows: slow monthly growth, quieter weekends for hourly resources,
 /// one four-day compute spike (an anomaly) and ~3% shared, untagged spend.
-pub(super) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<CostRow> {
+pub(crate) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<CostRow> {
+    let mut rows = Vec::new();
+    let bill = Bill {
+        copies: 1,
+        shared: 1,
+    };
+    each_cost_row(rng, svcs, clock, bill, |_, row| rows.push(row));
+    rows
+}
+
+/// The bill's resources: `bill.copies` per service and AWS service, then the
+/// shared ones.
+fn lines<'a>(rng: &mut Rng, svcs: &'a [Svc], bill: Bill) -> Vec<CostLine<'a>> {
     let mut lines = Vec::new();
     for (i, s) in svcs.iter().enumerate() {
-        for cloud in CLOUDS
-            .iter()
-            .take(3)
-            .filter(|c| c.code != "rds" || i % 5 < 2)
-        {
-            lines.push(cost_line(rng, cloud, Some(s)));
+        for copy in 0..bill.copies {
+            for cloud in CLOUDS
+                .iter()
+                .take(3)
+                .filter(|c| c.code != "rds" || i % 5 < 2)
+            {
+                lines.push(cost_line(rng, cloud, Some(s), copy));
+            }
         }
     }
-    lines.extend(CLOUDS.iter().skip(3).map(|c| cost_line(rng, c, None)));
-    let mut rows = Vec::with_capacity(lines.len() * clock.days as usize);
+    for copy in 0..bill.shared {
+        lines.extend(CLOUDS.iter().skip(3).map(|c| cost_line(rng, c, None, copy)));
+    }
+    lines
+}
+
+/// Every daily FOCUS row of the year, day by day, handed to `emit` with its line.
+pub(crate) fn each_cost_row(
+    rng: &mut Rng,
+    svcs: &[Svc],
+    clock: &Clock,
+    bill: Bill,
+    mut emit: impl FnMut(&CostLine, CostRow),
+) {
+    let lines = lines(rng, svcs, bill);
     for day in 0..clock.days {
         let t = clock.day(day);
         let growth = 1.0 + 0.3 * clock.progress(t);
@@ -89,28 +141,26 @@ pub(super) fn costs(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<CostRow> 
                 && (250..254).contains(&day);
             let factor =
                 growth * weekly * if spike { 3.0 } else { 1.0 } * rng.between_f(0.95, 1.05);
-            rows.push(cost_row(
-                line,
-                clock.billing_period(t),
-                t,
-                cents(line.base * factor),
-            ));
+            let row = cost_row(line, clock.billing_period(t), t, cents(line.base * factor));
+            emit(line, row);
         }
     }
-    rows
 }
 
-pub(super) fn cents(x: f64) -> f64 {
+pub(crate) fn cents(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub(super) fn cost_row(line: &CostLine, period: (i64, i64), day: i64, billed: f64) -> CostRow {
+pub(crate) fn cost_row(line: &CostLine, period: (i64, i64), day: i64, billed: f64) -> CostRow {
     let tags = match (line.team, line.service) {
         (Some(t), Some(s)) => format!(r#"{{"team":"{t}","service":"{s}","env":"prod"}}"#),
         _ => r#"{"env":"shared"}"#.to_string(),
     };
     let c = line.cloud;
-    let resource = format!("{}-{}", line.service.unwrap_or("shared"), c.code);
+    let mut resource = format!("{}-{}", line.service.unwrap_or("shared"), c.code);
+    if line.copy > 0 {
+        resource = format!("{resource}-{}", line.copy);
+    }
     let arn = format!(
         "arn:aws:{}:us-east-1:{}:{}/{resource}",
         c.code, line.account, c.resource

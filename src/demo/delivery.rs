@@ -1,15 +1,16 @@
 //! Deployments, commits (with parents and pull requests) and incidents, replayed
 //! per service in time order.
 
-use super::catalog::{Svc, TEAMS, Team};
+use super::catalog::{Profile, Svc, TEAMS};
 use super::clock::{Clock, DAY, HOUR, MIN, SEC};
-use super::random::{Rng, mix};
+use super::random::Rng;
+use super::replay::{Delivery, Incident, PullRequest, Replay};
 use crate::lake::batch::Value;
 
-pub(super) const PROD: &str = "production";
+pub(crate) const PROD: &str = "production";
 
 #[rustfmt::skip]
-pub(super) const AUTHORS: [&str; 40] = [
+pub(crate) const AUTHORS: [&str; 40] = [
     "Ada Moreau", "Ben Okafor", "Chen Wei", "Dana Levi", "Elif Kaya", "Farid Haddad",
     "Grace Kim", "Hugo Lenoir", "Ines Duarte", "Jonas Berg", "Kavya Rao", "Liam Walsh",
     "Maya Cohen", "Nico Rossi", "Olga Petrova", "Pablo Ruiz", "Quinn Taylor", "Rosa Jimenez",
@@ -18,46 +19,11 @@ pub(super) const AUTHORS: [&str; 40] = [
     "Emma Larsen", "Femi Adeyemi", "Gina Russo", "Hiro Tanaka", "Isla Brown", "Jamal Wright",
     "Kira Sato", "Leo Fischer", "Mina Ahmadi", "Noah Evans",
 ];
-pub(super) const BOTS: [&str; 2] = ["dependabot[bot]", "renovate[bot]"];
+pub(crate) const BOTS: [&str; 2] = ["dependabot[bot]", "renovate[bot]"];
 
-/// Delivery rows of all services; ids and shas come from counters, so never collide.
-#[derive(Default)]
-pub(super) struct Delivery {
-    pub(super) deployments: Vec<Vec<Value>>,
-    pub(super) commits: Vec<Vec<Value>>,
-    pub(super) incidents: Vec<Incident>,
-    pub(super) shas: u64,
-}
-
-impl Delivery {
-    /// A 40-hex sha unique per counter value (the first 64 bits are a bijection of it).
-    fn next_sha(&mut self) -> String {
-        self.shas += 1;
-        let n = self.shas;
-        format!(
-            "{:016x}{:016x}{:08x}",
-            mix(n ^ 0xa5a5),
-            mix(n ^ 0x5a5a_0000),
-            mix(!n) as u32
-        )
-    }
-}
-
-/// An incident before ids are assigned (in start order, once all are known).
-pub(super) struct Incident {
-    pub(super) service: &'static str,
-    pub(super) severity: &'static str,
-    pub(super) title: String,
-    pub(super) started: i64,
-    pub(super) acknowledged: i64,
-    pub(super) resolved: Option<i64>,
-    pub(super) caused_by_deployment: Option<String>,
-    pub(super) caused_by_commit: Option<String>,
-}
-
-pub(super) const SEVERITIES: [(&str, f64); 4] =
+pub(crate) const SEVERITIES: [(&str, f64); 4] =
     [("sev1", 0.05), ("sev2", 0.2), ("sev3", 0.45), ("sev4", 0.3)];
-pub(super) const TITLES: [&str; 6] = [
+pub(crate) const TITLES: [&str; 6] = [
     "Elevated error rate",
     "Latency above SLO",
     "Failed health checks",
@@ -82,11 +48,11 @@ pub(super) enum Kind {
 }
 
 /// Per-service delivery state while its timeline is replayed in time order.
-pub(super) struct Lane<'a> {
+pub(crate) struct Lane<'a, 's> {
     pub(super) rng: &'a mut Rng,
-    pub(super) out: &'a mut Delivery,
+    pub(super) out: &'a mut Replay<'s>,
     pub(super) svc: &'a Svc,
-    pub(super) team: &'static Team,
+    pub(super) team: Profile,
     pub(super) clock: &'a Clock,
     pub(super) repo: String,
     /// Newest main-line commit and when it was merged.
@@ -100,20 +66,26 @@ pub(super) struct Lane<'a> {
     pub(super) prod_finishes: Vec<i64>,
 }
 
-/// Deployments, commits and incidents of every service.
+/// Deployments, commits and incidents of every service, in memory (the demo).
 pub(super) fn delivery(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Delivery {
     let mut out = Delivery::default();
+    let mut replay = Replay::new(&mut out, "demo");
     for svc in svcs {
-        Lane::new(rng, &mut out, svc, clock).replay();
+        Lane::new(rng, &mut replay, svc, clock).replay();
     }
     out
 }
 
-impl<'a> Lane<'a> {
+impl<'a, 's> Lane<'a, 's> {
     /// Starts the repo with a root commit (no parents) at the service's birth.
-    fn new(rng: &'a mut Rng, out: &'a mut Delivery, svc: &'a Svc, clock: &'a Clock) -> Self {
+    pub(crate) fn new(
+        rng: &'a mut Rng,
+        out: &'a mut Replay<'s>,
+        svc: &'a Svc,
+        clock: &'a Clock,
+    ) -> Self {
         let (head, head_at) = (out.next_sha(), svc.created_at);
-        let (repo, team) = (format!("acme/{}", svc.name), &TEAMS[svc.team]);
+        let (repo, team) = (format!("acme/{}", svc.name), svc.profile);
         let (live, prs, pending, prod_finishes) = (None, 0, Vec::new(), Vec::new());
         let mut lane = Lane {
             rng,
@@ -130,12 +102,12 @@ impl<'a> Lane<'a> {
             prod_finishes,
         };
         let author = lane.author();
-        lane.commit(&head, Vec::new(), (head_at, head_at), author, None);
+        lane.commit(&head, Vec::new(), (head_at, head_at), &author, None);
         lane
     }
 
     /// Replays planned deployments and the hotfixes and rollbacks they trigger.
-    fn replay(mut self) {
+    pub(crate) fn replay(mut self) {
         let planned = self.planned_starts();
         let mut next = 0;
         while let Some((start, kind)) = self.next_event(&planned, &mut next) {
@@ -248,8 +220,21 @@ impl<'a> Lane<'a> {
     /// (started, finished). A successful production one becomes the live sha.
     fn deploy(&mut self, labels: (&str, &str, &str), sha: &str, span: (i64, i64)) -> String {
         let (tier, status, kind) = labels;
-        let n = self.out.deployments.len() + 1;
-        let id = format!("demo:deploy:{n:06}");
+        let environment = if tier == PROD { PROD } else { "staging" };
+        self.deployment_row((environment, tier, status, kind), sha, span)
+    }
+
+    /// Appends a deployment row to `environment`; `labels` is (environment, env
+    /// tier, status, kind). Returns the deployment id.
+    fn deployment_row(
+        &mut self,
+        labels: (&str, &str, &str, &str),
+        sha: &str,
+        span: (i64, i64),
+    ) -> String {
+        let (environment, tier, status, kind) = labels;
+        let n = self.out.next_deployment();
+        let id = format!("{}:deploy:{n:06}", self.out.source);
         let adoption = 0.6 + 0.38 * self.clock.progress(span.0);
         let via = self
             .rng
@@ -260,12 +245,12 @@ impl<'a> Lane<'a> {
                 self.live = Some(sha.to_string());
             }
         }
-        self.out.deployments.push(vec![
+        self.out.sink.deployment(vec![
             Value::text(&id),
-            Value::text("demo"),
+            Value::text(self.out.source),
             Value::text(&self.repo),
-            Value::text(self.svc.name),
-            Value::text(if tier == PROD { PROD } else { "staging" }),
+            Value::text(&self.svc.name),
+            Value::text(environment),
             Value::text(tier),
             Value::text(status),
             Value::text(sha),
@@ -297,7 +282,7 @@ impl<'a> Lane<'a> {
         let style = if hotfix { 0.9 } else { self.rng.unit() };
         let bot = !hotfix && self.rng.chance(0.05);
         let author = if bot {
-            BOTS[self.rng.index(BOTS.len())]
+            BOTS[self.rng.index(BOTS.len())].to_string()
         } else {
             self.author()
         };
@@ -305,7 +290,7 @@ impl<'a> Lane<'a> {
         let mut parents = vec![self.head.clone()];
         if style < 0.15 && !bot {
             let authored = merged - self.rng.between(MIN, 2 * HOUR);
-            self.commit(&sha, parents, (authored, merged), author, None);
+            self.commit(&sha, parents, (authored, merged), &author, None);
         } else {
             let review = if hotfix {
                 self.rng.between(5 * MIN, 30 * MIN)
@@ -314,35 +299,79 @@ impl<'a> Lane<'a> {
             };
             self.prs += 1;
             let pr = Pr {
-                id: format!("demo:{}#{}", self.repo, self.prs),
+                id: format!("{}:{}#{}", self.out.source, self.repo, self.prs),
                 created: merged - review,
                 merged,
             };
+            let mut branch = Vec::new();
             let authored = if style < 0.5 && !bot {
-                parents.push(self.branch(&pr, author));
+                branch = self.branch(&pr, &author);
+                parents.extend(branch.last().cloned());
                 merged
             } else {
                 pr.created - self.rng.between(5 * MIN, 4 * HOUR)
             };
-            self.commit(&sha, parents, (authored, merged), author, Some(&pr));
+            self.commit(&sha, parents, (authored, merged), &author, Some(&pr));
+            self.merged_pr(pr, (&sha, branch), author);
         }
         self.head.clone_from(&sha);
         self.head_at = merged;
         sha
     }
 
-    /// 1–2 branch commits authored before the PR opened; returns the branch tip.
-    fn branch(&mut self, pr: &Pr, author: &'static str) -> String {
-        let mut tip = self.head.clone();
+    /// 1–2 branch commits authored before the PR opened, oldest first.
+    fn branch(&mut self, pr: &Pr, author: &str) -> Vec<String> {
+        let mut shas: Vec<String> = Vec::new();
         let n = self.rng.between(1, 3);
         for j in 0..n {
             let authored = pr.created - (n - j) * self.rng.between(10 * MIN, 2 * HOUR);
             let committed = authored + self.rng.between(0, 10 * MIN);
             let sha = self.out.next_sha();
+            let tip = shas.last().unwrap_or(&self.head).clone();
             self.commit(&sha, vec![tip], (authored, committed), author, Some(pr));
-            tip = sha;
+            shas.push(sha);
         }
-        tip
+        shas
+    }
+
+    /// Hands a merged pull request to the sink and, with previews on, deploys its
+    /// branch to a `pr-<number>` development environment a few times while open.
+    fn merged_pr(&mut self, pr: Pr, landed: (&str, Vec<String>), author: String) {
+        let (merge_commit, commits) = landed;
+        if self.out.previews && self.rng.chance(0.3) {
+            let runs = self.rng.between(1, 4);
+            let env = format!("pr-{}", self.prs);
+            let sha = commits
+                .last()
+                .map_or(merge_commit, String::as_str)
+                .to_string();
+            for _ in 0..runs {
+                let start = self
+                    .rng
+                    .between(pr.created, pr.merged.max(pr.created + MIN));
+                let status = if self.rng.chance(0.08) {
+                    "failure"
+                } else {
+                    "success"
+                };
+                let finish = start + self.rng.between(2 * MIN, 10 * MIN);
+                self.deployment_row(
+                    (&env, "development", status, "planned"),
+                    &sha,
+                    (start, finish),
+                );
+            }
+        }
+        self.out.sink.pull_request(PullRequest {
+            id: pr.id,
+            repo: self.repo.clone(),
+            number: self.prs,
+            author,
+            created: pr.created,
+            merged: pr.merged,
+            merge_commit: merge_commit.to_string(),
+            commits,
+        });
     }
 
     /// Appends a commit row; `times` is (authored, committed).
@@ -351,10 +380,10 @@ impl<'a> Lane<'a> {
         sha: &str,
         parents: Vec<String>,
         times: (i64, i64),
-        author: &'static str,
+        author: &str,
         pr: Option<&Pr>,
     ) {
-        self.out.commits.push(vec![
+        self.out.sink.commit(vec![
             Value::text(&self.repo),
             Value::text(sha),
             Value::TextList(parents),
@@ -368,9 +397,12 @@ impl<'a> Lane<'a> {
         ]);
     }
 
-    /// One of the six or so people of the team (neighbouring teams share one).
-    fn author(&mut self) -> &'static str {
-        AUTHORS[(self.svc.team * 5 + self.rng.index(6)) % AUTHORS.len()]
+    /// One of the six or so people of the team (neighbouring teams share one); a
+    /// later generation of the teams has its own people.
+    fn author(&mut self) -> String {
+        let template = self.svc.team % TEAMS.len();
+        let name = AUTHORS[(template * 5 + self.rng.index(6)) % AUTHORS.len()];
+        super::catalog::suffixed(name, self.svc.generation())
     }
 
     /// How long a PR stays open: team dependent, occasionally weeks.
@@ -430,8 +462,8 @@ impl<'a> Lane<'a> {
             self.svc.name
         );
         let acknowledged = started + self.rng.between(MIN, 15 * MIN);
-        self.out.incidents.push(Incident {
-            service: self.svc.name,
+        self.out.sink.incident(Incident {
+            service: self.svc.name.clone(),
             severity,
             title,
             started,
@@ -441,33 +473,4 @@ impl<'a> Lane<'a> {
             caused_by_commit: cause.1,
         });
     }
-}
-
-/// Incident rows with ids in start order; the three latest stay open (unresolved).
-pub(super) fn incident_rows(mut incidents: Vec<Incident>, end: i64) -> Vec<Vec<Value>> {
-    incidents.sort_by(|a, b| a.started.cmp(&b.started).then(a.service.cmp(b.service)));
-    let open_from = incidents.len().saturating_sub(3);
-    incidents
-        .into_iter()
-        .enumerate()
-        .map(|(i, inc)| {
-            let resolved = if i >= open_from {
-                None
-            } else {
-                inc.resolved.map(|r| r.min(end - MIN))
-            };
-            vec![
-                Value::text(format!("demo:incident:{:05}", i + 1)),
-                Value::text("demo"),
-                Value::text(inc.service),
-                Value::text(inc.severity),
-                Value::text(inc.title),
-                Value::Timestamp(inc.started),
-                Value::Timestamp(inc.acknowledged),
-                Value::opt_ts(resolved),
-                Value::opt_text(inc.caused_by_deployment),
-                Value::opt_text(inc.caused_by_commit),
-            ]
-        })
-        .collect()
 }

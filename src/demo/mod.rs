@@ -7,15 +7,18 @@
 //! docs quote from it) never changes when a dependency is upgraded.
 //!
 //! The rows go through the same [`Lake::write_rows`] path as an
-//! import, so the demo also exercises the whole pipeline.
+//! import, so the demo also exercises the whole pipeline. The generators are
+//! parametrised (more team generations, more resources, rows streamed to a sink)
+//! so that [`crate::bench`] builds its larger organisations from the same code.
 
-mod billing;
-mod catalog;
-mod clock;
-mod delivery;
+pub(crate) mod billing;
+pub(crate) mod catalog;
+pub(crate) mod clock;
+pub(crate) mod delivery;
 pub mod goals;
-mod random;
-mod service_desk;
+pub(crate) mod random;
+pub(crate) mod replay;
+pub(crate) mod service_desk;
 
 use crate::billing::import::store;
 use crate::billing::row::{self, CostRow, FieldError, Notes};
@@ -27,8 +30,9 @@ use crate::lake::{Lake, WriteSummary, short_sha256, tables};
 use billing::costs;
 use catalog::{catalog, service_rows};
 use clock::Clock;
-use delivery::{delivery, incident_rows};
+use delivery::delivery;
 use random::Rng;
+use replay::incident_rows;
 use service_desk::{platform_actions, tickets};
 
 /// Rows for every canonical table, each row in the table's column order.

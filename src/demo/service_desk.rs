@@ -6,6 +6,20 @@ use super::clock::{Clock, DAY, HOUR, MIN, SEC};
 use super::random::Rng;
 use crate::lake::batch::Value;
 
+/// How much service-desk traffic an organisation has, relative to the demo's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Desk {
+    /// `source` column and id prefix.
+    pub(crate) source: &'static str,
+    /// Multiplies the demo's daily ticket and action rates.
+    pub(crate) volume: f64,
+}
+
+/// The demo's desk: its own volume, ids `demo:...`.
+pub(crate) const DEMO_DESK: Desk = Desk {
+    source: "demo",
+    volume: 1.0,
+};
 /// Ticket categories: (category, request type, assignee team, weight).
 pub(super) const CATEGORIES: [(&str, &str, &str, f64); 6] = [
     ("environment", "New environment", "platform", 0.25),
@@ -20,27 +34,46 @@ pub(super) const CATEGORIES: [(&str, &str, &str, f64); 6] = [
 /// self-service replaces requests, and the infra teams answer faster.
 pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
     let (mut rows, mut transitions) = (Vec::new(), Vec::new());
+    let teams: Vec<&str> = TEAMS.iter().map(|t| t.name).collect();
+    each_ticket(rng, clock, &teams, DEMO_DESK, |row, moves| {
+        rows.push(row);
+        transitions.extend(moves);
+    });
+    (rows, transitions)
+}
+
+/// Every ticket of the year, in creation order, with its transitions, handed to
+/// `emit` as generated; requesters are drawn from `teams`.
+pub(crate) fn each_ticket(
+    rng: &mut Rng,
+    clock: &Clock,
+    teams: &[&str],
+    desk: Desk,
+    mut emit: impl FnMut(Vec<Value>, Vec<Vec<Value>>),
+) {
+    let mut n = 0;
     for day in 0..clock.days {
         let rate = if clock.is_weekend(day) {
             0.8
         } else {
             17.0 - 11.0 * clock.progress(clock.day(day))
         };
-        for _ in 0..rng.poisson(rate) {
+        for _ in 0..rng.poisson(rate * desk.volume) {
             let created = clock.day(day) + rng.between(7 * HOUR, 18 * HOUR);
-            let (row, moves) = ticket(rng, clock, rows.len() + 1, created);
-            rows.push(row);
-            transitions.extend(moves);
+            n += 1;
+            let (row, moves) = ticket(rng, clock, (desk.source, n), teams, created);
+            emit(row, moves);
         }
     }
-    (rows, transitions)
 }
 
 /// One ticket and its transitions; open ones at the end of the year stay open.
-pub(super) fn ticket(
+/// `id` is (source, ticket number).
+fn ticket(
     rng: &mut Rng,
     clock: &Clock,
-    n: usize,
+    id: (&str, usize),
+    teams: &[&str],
     created: i64,
 ) -> (Vec<Value>, Vec<Vec<Value>>) {
     const PRIORITIES: [(&str, f64); 4] = [
@@ -50,7 +83,7 @@ pub(super) fn ticket(
         ("Highest", 0.05),
     ];
     let (category, request_type, assignee, _) = CATEGORIES[rng.weighted(&CATEGORIES, |c| c.3)];
-    let requester = TEAMS[rng.index(TEAMS.len())].name;
+    let requester = teams[rng.index(teams.len())];
     let priority = PRIORITIES[rng.weighted(&PRIORITIES, |p| p.1)].0;
     let speed = 1.0 - 0.5 * clock.progress(created);
     let first = created + 5 * MIN + (rng.exp(3.0 * speed) * HOUR as f64) as i64;
@@ -70,14 +103,15 @@ pub(super) fn ticket(
         (Some(_), None) => "In Progress",
         _ => "To Do",
     };
-    let id = format!("demo:OPS-{}", 1000 + n);
+    let (source, n) = id;
+    let id = format!("{source}:OPS-{}", 1000 + n);
     let mut labels = vec![category.to_string(), format!("team-{requester}")];
     if priority == "Highest" {
         labels.push("urgent".into());
     }
     let row = vec![
         Value::text(&id),
-        Value::text("demo"),
+        Value::text(source),
         Value::text("OPS"),
         Value::text("Service Request"),
         Value::text(request_type),
@@ -129,22 +163,31 @@ pub(super) const ACTIONS: [(&str, &str, i64, f64); 7] = [
 
 /// Platform actions by on-platform services, growing through the year.
 pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<Vec<Value>> {
-    let adopters: Vec<&Svc> = svcs.iter().filter(|s| s.on_platform).collect();
     let mut rows = Vec::new();
+    each_platform_action(rng, svcs, clock, DEMO_DESK, |row| rows.push(row));
+    rows
+}
+
+/// Every platform action of the year, in day order, handed to `emit`.
+pub(crate) fn each_platform_action(
+    rng: &mut Rng,
+    svcs: &[Svc],
+    clock: &Clock,
+    desk: Desk,
+    mut emit: impl FnMut(Vec<Value>),
+) {
+    let mut adopters = Adopters::new(svcs);
+    let mut n = 0;
     for day in 0..clock.days {
         let rate = if clock.is_weekend(day) {
             0.5
         } else {
             4.0 + 22.0 * clock.progress(clock.day(day))
         };
-        for _ in 0..rng.poisson(rate) {
+        for _ in 0..rng.poisson(rate * desk.volume) {
             let at = clock.day(day) + rng.between(6 * HOUR, 20 * HOUR);
-            let live: Vec<&Svc> = adopters
-                .iter()
-                .copied()
-                .filter(|s| s.created_at <= at)
-                .collect();
-            let Some(svc) = live.get(rng.index(live.len())) else {
+            let live = adopters.live_at(at);
+            let Some(svc) = live.get(rng.index(live.len())).copied() else {
                 continue;
             };
             let (action, category, minutes, _) = ACTIONS[rng.weighted(&ACTIONS, |a| a.3)];
@@ -154,18 +197,57 @@ pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Ve
             } else {
                 "success"
             };
-            rows.push(vec![
-                Value::text(format!("demo:action:{:06}", rows.len() + 1)),
-                Value::text("demo"),
+            n += 1;
+            emit(vec![
+                Value::text(format!("{}:action:{n:06}", desk.source)),
+                Value::text(desk.source),
                 Value::text(action),
                 Value::text(category),
-                Value::text(TEAMS[svc.team].name),
-                Value::text(svc.name),
+                Value::text(&svc.team_name),
+                Value::text(&svc.name),
                 Value::Timestamp(at),
                 Value::Timestamp(completed),
                 Value::text(status),
             ]);
         }
     }
-    rows
+}
+
+/// The on-platform services that exist at a time, in catalog order. Recomputed only
+/// when a birth lies between two asks: filtering thousands of services per action
+/// would dominate generation at the bench's largest scale.
+struct Adopters<'a> {
+    all: Vec<&'a Svc>,
+    /// Birth times, sorted: how many exist at `t` is a binary search.
+    births: Vec<i64>,
+    live: Vec<&'a Svc>,
+    live_count: Option<usize>,
+}
+
+impl<'a> Adopters<'a> {
+    fn new(svcs: &'a [Svc]) -> Self {
+        let all: Vec<&Svc> = svcs.iter().filter(|s| s.on_platform).collect();
+        let mut births: Vec<i64> = all.iter().map(|s| s.created_at).collect();
+        births.sort_unstable();
+        Adopters {
+            all,
+            births,
+            live: Vec::new(),
+            live_count: None,
+        }
+    }
+
+    fn live_at(&mut self, at: i64) -> &[&'a Svc] {
+        let count = self.births.partition_point(|&b| b <= at);
+        if self.live_count != Some(count) {
+            self.live = self
+                .all
+                .iter()
+                .copied()
+                .filter(|s| s.created_at <= at)
+                .collect();
+            self.live_count = Some(count);
+        }
+        &self.live
+    }
 }

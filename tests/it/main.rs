@@ -1,6 +1,7 @@
 //! The single integration-test binary: one module per area, shared helpers in
 //! `support`.
 
+mod bench;
 mod billing_import;
 mod browser;
 mod cli;
