@@ -4,12 +4,12 @@
 -- total = Σ effective_cost of the lines in the window (by day), per calendar month;
 -- allocated = the part with team <> 'unallocated'; unallocated = the rest;
 -- coverage = allocated / total (NULL when total is 0; credits can make it exceed 1).
--- n = lines (distinct x_line_id); n_unallocated = lines with an unallocated share.
+-- n = lines (distinct lines); n_unallocated = lines with an unallocated share.
 SELECT
     CAST(date_trunc('month', day) AS DATE) AS period_start,
     currency,
-    count(DISTINCT x_line_id) AS n,
-    count(DISTINCT CASE WHEN team = 'unallocated' THEN x_line_id END) AS n_unallocated,
+    count(DISTINCT line_no) AS n,
+    count(DISTINCT CASE WHEN team = 'unallocated' THEN line_no END) AS n_unallocated,
     sum(effective_cost) AS total,
     COALESCE(sum(CASE WHEN team <> 'unallocated' THEN effective_cost END), 0.0) AS allocated,
     COALESCE(sum(CASE WHEN team = 'unallocated' THEN effective_cost END), 0.0) AS unallocated,

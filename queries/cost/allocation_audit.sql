@@ -2,7 +2,7 @@
 -- and currency.
 -- Parameters: $from, $to.
 -- amount = Σ effective_cost of the allocated shares in the window (by day, calendar
---   months); n = lines (distinct x_line_id) the rule gave (a share of) to the team.
+--   months); n = lines (distinct lines) the rule gave (a share of) to the team.
 --   allocation_rule and split_method as cost_lines gives them ('unallocated' for the
 --   lines no rule matched, which go to team 'unallocated').
 SELECT
@@ -11,7 +11,7 @@ SELECT
     split_method,
     team,
     currency,
-    count(DISTINCT x_line_id) AS n,
+    count(DISTINCT line_no) AS n,
     sum(effective_cost) AS amount
 FROM cost_lines
 WHERE day >= $from AND day < $to

@@ -16,7 +16,7 @@
 -- status: NULL without a budget; 'over' when actual > budget; 'at risk' when
 --   forecast > budget; else 'ok'.
 -- Rows: every (team, month, currency) with a budget or with cost. n = cost lines of
---   the team in the month (distinct x_line_id; to date for the current month).
+--   the team in the month (distinct lines; to date for the current month).
 WITH days AS (
     SELECT unnest(range(CAST($from AS DATE), CAST($to AS DATE), INTERVAL '1 day')) AS day
 ),
@@ -46,7 +46,7 @@ daily AS (
             currency,
             CAST(day AS DATE) AS day,
             sum(effective_cost) AS cost,
-            count(DISTINCT x_line_id) AS lines
+            count(DISTINCT line_no) AS lines
         FROM cost_lines
         WHERE day < $to
         GROUP BY 1, 2, 3

@@ -7,13 +7,13 @@
 -- used_cost = Σ effective_cost of Used lines; unused_cost = Σ effective_cost of
 --   Unused lines; utilisation = used_cost / (used_cost + unused_cost), NULL when
 --   that is 0. Allocation shares of a line add back up to the line.
--- n = lines (distinct x_line_id).
+-- n = lines (distinct lines).
 SELECT
     commitment_discount_id,
     max(commitment_discount_type) AS commitment_discount_type,
     CAST(date_trunc('month', day) AS DATE) AS period_start,
     currency,
-    count(DISTINCT x_line_id) AS n,
+    count(DISTINCT line_no) AS n,
     COALESCE(sum(CASE WHEN commitment_discount_status = 'Used' THEN effective_cost END), 0.0)
         AS used_cost,
     COALESCE(sum(CASE WHEN commitment_discount_status = 'Unused' THEN effective_cost END), 0.0)

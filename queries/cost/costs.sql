@@ -15,7 +15,7 @@
 --   effective_cost, billed_cost = sums; list_cost, contracted_cost = sums over the
 --   lines that carry them (NULL when none does); savings = Σ (list_cost −
 --   effective_cost) over the lines whose list cost is known (n_list of them).
--- n = cost lines (distinct x_line_id; a line split over several teams counts once
+-- n = cost lines (distinct lines; a line split over several teams counts once
 --   per group it lands in).
 WITH lines AS (
     SELECT
@@ -30,7 +30,7 @@ WITH lines AS (
         CASE WHEN $grain = 'window' THEN CAST($from AS DATE)
              ELSE CAST(date_trunc($grain, day) AS DATE) END AS period_start,
         currency,
-        x_line_id,
+        line_no,
         effective_cost,
         billed_cost,
         list_cost,
@@ -42,13 +42,13 @@ SELECT
     scope_key,
     period_start,
     currency,
-    count(DISTINCT x_line_id) AS n,
+    count(DISTINCT line_no) AS n,
     sum(effective_cost) AS effective_cost,
     sum(billed_cost) AS billed_cost,
     sum(list_cost) AS list_cost,
     sum(contracted_cost) AS contracted_cost,
     sum(CASE WHEN list_cost IS NOT NULL THEN list_cost - effective_cost END) AS savings,
-    count(DISTINCT CASE WHEN list_cost IS NOT NULL THEN x_line_id END) AS n_list
+    count(DISTINCT CASE WHEN list_cost IS NOT NULL THEN line_no END) AS n_list
 FROM lines
 WHERE scope_key IS NOT NULL
 GROUP BY scope_key, period_start, currency

@@ -8,7 +8,7 @@
 -- change = cost − previous_cost; change_ratio = change / previous_cost, NULL when the
 --   previous month is 0 or has no cost (Backstage's ChangeStatistic omits the ratio
 --   when the old sum is 0: it would be ±∞). Never across currencies.
--- n = cost lines of the month (distinct x_line_id); previous_n likewise.
+-- n = cost lines of the month (distinct lines); previous_n likewise.
 WITH days AS (
     SELECT unnest(range(CAST($from AS DATE), CAST($to AS DATE), INTERVAL '1 day')) AS day
 ),
@@ -32,7 +32,7 @@ monthly AS (
         CAST(date_trunc('month', c.day) AS DATE) AS month,
         c.currency,
         sum(c.effective_cost) AS cost,
-        count(DISTINCT c.x_line_id) AS n
+        count(DISTINCT c.line_no) AS n
     FROM cost_lines c
     CROSS JOIN bounds b
     WHERE CAST(c.day AS DATE) >= b.first_month AND c.day < $to

@@ -2,8 +2,12 @@
 -- from the [cost] rules when the engine opens), in the reporting currency where
 -- [cost] has a rate for the line's day, else in its billing currency. Every cost
 -- query reads this view: amounts are the line's FOCUS amounts × share × rate.
+-- line_no numbers the current lines densely (1, 2, …, in allocation order): the
+-- queries count distinct lines by it, an integer, rather than by the 32-character
+-- x_line_id (several times faster at millions of lines).
 SELECT
     b.x_line_id,
+    a.line_no,
     date_trunc('day', b."ChargePeriodStart") AS day,
     b."ChargePeriodStart" AS charge_start,
     b."BillingPeriodStart" AS billing_period_start,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
@@ -155,9 +155,22 @@ fn allocation_batch(rows: &[Allocation]) -> Result<RecordBatch> {
     let text = |f: &dyn Fn(&Allocation) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(f).collect::<StringArray>())
     };
+    // Dense line numbers: `allocate` emits a line's shares one after the other.
+    let mut line_no = 0i64;
+    let numbers: Int64Array = rows
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 || rows[i - 1].line_id != a.line_id {
+                line_no += 1;
+            }
+            Some(line_no)
+        })
+        .collect();
     batch(
         vec![
             Field::new("x_line_id", DataType::Utf8, false),
+            Field::new("line_no", DataType::Int64, false),
             Field::new("team", DataType::Utf8, false),
             Field::new("service", DataType::Utf8, true),
             Field::new("allocation_rule", DataType::Utf8, false),
@@ -166,6 +179,7 @@ fn allocation_batch(rows: &[Allocation]) -> Result<RecordBatch> {
         ],
         vec![
             text(&|a| Some(a.line_id.as_str())),
+            Arc::new(numbers),
             text(&|a| Some(a.team.as_str())),
             text(&|a| a.service.as_deref()),
             text(&|a| Some(a.rule.as_str())),

@@ -205,7 +205,14 @@ impl Engine {
             df.with_param_values(ParamValues::from(params.clone()))
                 .map_err(|e| Error::query(label, e))?
         };
-        df.collect().await.map_err(|e| Error::query(label, e))
+        let started = std::time::Instant::now();
+        let batches = df.collect().await.map_err(|e| Error::query(label, e))?;
+        tracing::debug!(
+            query = label,
+            ms = started.elapsed().as_millis() as u64,
+            "Ran query."
+        );
+        Ok(batches)
     }
 }
 
