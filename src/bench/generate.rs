@@ -100,11 +100,13 @@ pub fn generate(scale: Scale, out: &Path, gzip: bool) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// The catalog: the demo's teams, `generations` times over, with larger batches.
+/// The catalog: the demo's teams, `generations` times over, deploying more often
+/// and in larger batches.
 fn organisation(params: &Params, clock: &Clock) -> Vec<Svc> {
     let mut svcs = catalog_of(&mut Rng::new(11), clock, params.generations);
     for s in &mut svcs {
         s.profile.batch *= params.batch_factor;
+        s.profile.rate *= params.rate_factor;
     }
     svcs.into_iter().step_by(params.service_step).collect()
 }

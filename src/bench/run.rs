@@ -75,20 +75,19 @@ pub fn run(options: &RunOptions) -> Result<BenchReport> {
         source,
     })?;
     let mut bench = Bench::new(options, exe)?;
-    let result = bench.stages();
+    let mut result = bench.stages();
     let json = options
         .dir
         .join(format!("bench-{}.json", options.scale.label()));
     bench.report.write(&json)?;
-    result?;
-    if let Some(script) = &options.duckdb_script {
-        let compared = bench.duckdb(script, &json);
+    if let (Ok(()), Some(script)) = (&result, &options.duckdb_script) {
+        result = bench.duckdb(script, &json);
         bench.report.write(&json)?;
-        compared?;
     }
+    // The table is printed for a failed run too: what ran is worth keeping.
     println!("{}", bench.report.markdown());
     eprintln!("wrote {}", json.display());
-    Ok(bench.report)
+    result.map(|()| bench.report)
 }
 
 /// One run in progress.
@@ -332,6 +331,10 @@ fn inputs(options: &RunOptions, exe: &Path, stages: &mut Vec<Stage>) -> Result<M
     }
     let log = child::log_path(&options.dir, &format!("{}-generate", options.scale.label()));
     let measured = child::run(exe, &args, &log)?;
+    eprintln!(
+        "generate: {:.2} s, peak {:.0} MiB",
+        measured.seconds, measured.peak_rss_mib
+    );
     check("generate", measured, &log)?;
     let manifest = Manifest::load(&dir)?.ok_or_else(|| Error::Bench {
         stage: "generate".into(),

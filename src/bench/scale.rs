@@ -32,6 +32,9 @@ pub(crate) struct Params {
     pub(crate) service_step: usize,
     /// Multiplies each team's most main-line commits per deployment.
     pub(crate) batch_factor: i64,
+    /// Multiplies each team's production deployment rate (the demo's 40 services
+    /// deploy ~7.7 k times a year; S wants ~10 k).
+    pub(crate) rate_factor: f64,
     /// Multiplies the demo's ticket and platform-action rates.
     pub(crate) desk_volume: f64,
     /// Cost resources per service and AWS service, and shared copies.
@@ -62,6 +65,7 @@ impl Scale {
             generations,
             service_step,
             batch_factor,
+            rate_factor: 1.3,
             desk_volume,
             bill: Bill {
                 copies,

@@ -338,8 +338,8 @@ impl<'a, 's> Lane<'a, 's> {
     /// branch to a `pr-<number>` development environment a few times while open.
     fn merged_pr(&mut self, pr: Pr, landed: (&str, Vec<String>), author: String) {
         let (merge_commit, commits) = landed;
-        if self.out.previews && self.rng.chance(0.3) {
-            let runs = self.rng.between(1, 4);
+        if self.out.previews && self.rng.chance(0.2) {
+            let runs = self.rng.between(1, 3);
             let env = format!("pr-{}", self.prs);
             let sha = commits
                 .last()
