@@ -99,7 +99,7 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
     summaries.push(WriteSummary {
         table: "costs".into(),
         rows: stored.written.total(),
-        file: "costs/ (one import per billing period)".into(),
+        files: vec!["costs/ (one import per billing period)".into()],
     });
     Ok(summaries)
 }

@@ -94,18 +94,24 @@ impl Engine {
     async fn register_lake_table(&self, lake: &Lake, spec: &TableSpec) -> Result<()> {
         let versions = format!("{}__versions", spec.name);
         let schema = spec.stored_schema();
+        // The visible files one by one, not the folder: a folder listing would
+        // also read parts of a write still committing (see `lake::listing`).
+        let files = lake.visible_file_urls(spec.name).await?;
         let provider: Arc<dyn datafusion::catalog::TableProvider> =
-            if lake.files(spec.name).await?.is_empty() {
+            if files.is_empty() {
                 Arc::new(
                     MemTable::try_new(schema, vec![vec![]])
                         .map_err(|e| Error::query(&versions, e))?,
                 )
             } else {
-                let url = ListingTableUrl::parse(lake.table_url(spec.name))
+                let urls = files
+                    .iter()
+                    .map(ListingTableUrl::parse)
+                    .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|e| Error::query(&versions, e))?;
                 let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                     .with_file_extension(".parquet");
-                let config = ListingTableConfig::new(url)
+                let config = ListingTableConfig::new_with_multi_paths(urls)
                     .with_listing_options(options)
                     .with_schema(schema);
                 Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)

@@ -5,6 +5,10 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
+use datafusion::arrow::array::RecordBatch;
+use northstar::lake::Lake;
+use northstar::lake::writer::PartTarget;
+
 use crate::support::{query, temp_lake};
 
 const ROWS: usize = 60_000;
@@ -147,4 +151,119 @@ async fn write_changed_skips_unchanged_rows_and_counts_updates() {
         .await
         .expect("write");
     assert_eq!((fourth.new, fourth.updated), (0, 0));
+}
+
+fn incident_rows(n: usize) -> Vec<Vec<northstar::lake::batch::Value>> {
+    use northstar::lake::batch::Value;
+    (0..n)
+        .map(|i| {
+            let mut row = vec![Value::Null; 10];
+            row[0] = Value::text(format!("I{i}"));
+            row[2] = Value::text(format!("svc{}", i % 7));
+            row[5] = Value::Timestamp(1_700_000_000_000_000 + i as i64 * 60_000_000);
+            row
+        })
+        .collect()
+}
+
+fn incidents_batch(rows: &[Vec<northstar::lake::batch::Value>]) -> RecordBatch {
+    let spec = northstar::lake::tables::table("incidents").expect("table");
+    let mut builder = northstar::lake::batch::BatchBuilder::new(&spec);
+    for row in rows {
+        builder.push(row).expect("row");
+    }
+    builder.finish().expect("batch")
+}
+
+fn small_parts(rows: usize) -> PartTarget {
+    PartTarget {
+        rows,
+        bytes: usize::MAX,
+    }
+}
+
+async fn count(lake: &Lake, table: &str) -> i64 {
+    query(lake, &format!("SELECT count(*) AS n FROM {table}")).await[0]["n"]
+        .as_i64()
+        .unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn a_write_of_many_parts_appears_at_once_and_again_leaves_the_same_files() {
+    use northstar::lake::batch::Value;
+    let (_dir, lake) = temp_lake();
+    let spec = northstar::lake::tables::table("incidents").expect("table");
+    let mut rows = incident_rows(1_000);
+    // The same key again at the very end, in the last part: the last one wins.
+    let mut again = rows[0].clone();
+    again[7] = Value::Timestamp(1_800_000_000_000_000);
+    rows.push(again);
+    let batch = incidents_batch(&rows);
+    let write = || async {
+        let mut writer = lake.begin_write(&spec).with_target(small_parts(300));
+        writer.write_batch(&batch.slice(0, 500)).await.expect("write");
+        writer.write_batch(&batch.slice(500, 501)).await.expect("write");
+        assert_eq!(
+            count(&lake, "incidents").await,
+            if lake.files("incidents").await.expect("files").is_empty() { 0 } else { 1_000 },
+            "staged parts are invisible"
+        );
+        writer.commit().await.expect("commit")
+    };
+    let first = write().await;
+    assert_eq!(first.files.len(), 4, "{first:?}");
+    assert!(first.files[3].ends_with("-4of4.parquet"), "{first:?}");
+    assert_eq!(count(&lake, "incidents").await, 1_000);
+    let resolved = query(&lake, "SELECT resolved_at FROM incidents WHERE incident_id = 'I0'").await;
+    assert_eq!(resolved[0]["resolved_at"], "2027-01-15T08:00:00Z");
+    let second = write().await;
+    assert_eq!(second.files, first.files, "same rows, same names");
+    assert_eq!(lake.files("incidents").await.expect("files"), first.files);
+    assert!(
+        !lake.local_root().join("_staging").exists()
+            || std::fs::read_dir(lake.local_root().join("_staging"))
+                .expect("dir")
+                .next()
+                .is_none(),
+        "committed writes leave no staged parts"
+    );
+}
+
+#[tokio::test]
+async fn an_incomplete_group_is_invisible_and_an_aborted_write_leaves_nothing() {
+    let (_dir, lake) = temp_lake();
+    let spec = northstar::lake::tables::table("incidents").expect("table");
+    let batch = incidents_batch(&incident_rows(100));
+    let mut writer = lake.begin_write(&spec).with_target(small_parts(40));
+    writer.write_batch(&batch).await.expect("write");
+    writer.abort().await.expect("abort");
+    assert_eq!(count(&lake, "incidents").await, 0);
+    let staged: Vec<_> = walk(&lake.local_root().join("_staging"));
+    assert!(staged.is_empty(), "{staged:?}");
+
+    let mut writer = lake.begin_write(&spec).with_target(small_parts(40));
+    writer.write_batch(&batch).await.expect("write");
+    let summary = writer.commit().await.expect("commit");
+    assert_eq!((summary.rows, summary.files.len()), (100, 3));
+    // What a kill between two renames of a commit leaves: some parts, not all.
+    let second = lake
+        .local_root()
+        .join("incidents")
+        .join(summary.files[1].rsplit('/').next().expect("name"));
+    std::fs::remove_file(second).expect("remove");
+    assert!(lake.files("incidents").await.expect("files").is_empty());
+    assert_eq!(count(&lake, "incidents").await, 0);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .flat_map(|e| {
+            let path = e.path();
+            if path.is_dir() { walk(&path) } else { vec![path] }
+        })
+        .collect()
 }
