@@ -94,28 +94,27 @@ impl Engine {
     async fn register_lake_table(&self, lake: &Lake, spec: &TableSpec) -> Result<()> {
         let versions = format!("{}__versions", spec.name);
         let schema = spec.stored_schema();
-        // The visible files one by one, not the folder: a folder listing would
-        // also read parts of a write still committing (see `lake::listing`).
-        let files = lake.visible_file_urls(spec.name).await?;
-        let provider: Arc<dyn datafusion::catalog::TableProvider> =
-            if files.is_empty() {
-                Arc::new(
-                    MemTable::try_new(schema, vec![vec![]])
-                        .map_err(|e| Error::query(&versions, e))?,
-                )
-            } else {
-                let urls = files
-                    .iter()
-                    .map(ListingTableUrl::parse)
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|e| Error::query(&versions, e))?;
-                let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                    .with_file_extension(".parquet");
-                let config = ListingTableConfig::new_with_multi_paths(urls)
-                    .with_listing_options(options)
-                    .with_schema(schema);
-                Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
-            };
+        // The visible files one by one, not the folder: a folder listing would also
+        // read parts of a write still committing and files a compaction replaced.
+        let visible_file_urls = lake.visible_file_urls(spec.name).await?;
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = if visible_file_urls.is_empty()
+        {
+            Arc::new(
+                MemTable::try_new(schema, vec![vec![]]).map_err(|e| Error::query(&versions, e))?,
+            )
+        } else {
+            let urls = visible_file_urls
+                .iter()
+                .map(ListingTableUrl::parse)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::query(&versions, e))?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(schema);
+            Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
+        };
         self.ctx
             .register_table(versions.as_str(), provider)
             .map_err(|e| Error::query(&versions, e))?;

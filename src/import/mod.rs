@@ -19,8 +19,8 @@ use datafusion::arrow::array::RecordBatch;
 
 use crate::lake::batch::{BatchBuilder, Value};
 use crate::lake::tables::{self, TableSpec};
-use crate::lake::{Lake, short_sha256};
 use crate::lake::writer::TableWriter;
+use crate::lake::{Lake, short_sha256};
 use reader::ParsedChunk;
 
 /// Records parsed before they are handed to the lake writer: large enough that
@@ -153,9 +153,15 @@ async fn read_all(
             summary.quarantined += rejected.len();
             writer.write_batch(&rows_batch(spec, &rows)?).await?;
             let bad = quarantine_rows(spec, &rejected);
-            quarantine.write_batch(&rows_batch(quarantine.spec(), &bad)?).await?;
+            quarantine
+                .write_batch(&rows_batch(quarantine.spec(), &bad)?)
+                .await?;
         }
-        tracing::debug!(file = reader.name(), records = summary.records, "Read an input file.");
+        tracing::debug!(
+            file = reader.name(),
+            records = summary.records,
+            "Read an input file."
+        );
     }
     Ok(())
 }

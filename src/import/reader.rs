@@ -123,7 +123,9 @@ impl FileReader<'_> {
                     positions,
                     record,
                     index,
-                } => csv_record(self.spec, &self.name, reader, positions, record, index, &mut chunk)?,
+                } => csv_record(
+                    self.spec, &self.name, reader, positions, record, index, &mut chunk,
+                )?,
                 Source::Ndjson { lines, line_no } => {
                     ndjson_line(self.spec, &self.name, lines, line_no, &mut chunk)?
                 }
@@ -275,7 +277,9 @@ fn ndjson_line(
             return Ok(true);
         }
         Err(e) => {
-            chunk.rejected.push(reject("", format!("invalid JSON: {e}")));
+            chunk
+                .rejected
+                .push(reject("", format!("invalid JSON: {e}")));
             return Ok(true);
         }
     };

@@ -78,15 +78,15 @@ impl Lake {
     /// groups, manifests and hidden files.
     pub async fn listing(&self, table: &str) -> Result<Listing> {
         let prefix = self.root.clone().join(table);
-        let objects: Vec<ObjectMeta> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|source| Error::Lake {
-                path: prefix.to_string(),
-                source,
-            })?;
+        let objects: Vec<ObjectMeta> =
+            self.store
+                .list(Some(&prefix))
+                .try_collect()
+                .await
+                .map_err(|source| Error::Lake {
+                    path: prefix.to_string(),
+                    source,
+                })?;
         let mut groups: BTreeMap<(Origin, String, usize), Vec<ObjectMeta>> = BTreeMap::new();
         let mut manifests = Vec::new();
         for meta in objects {
@@ -170,7 +170,9 @@ impl Lake {
                 continue;
             }
             for name in names {
-                removed += self.delete_if_present(&dir.clone().join(name.as_str())).await?;
+                removed += self
+                    .delete_if_present(&dir.clone().join(name.as_str()))
+                    .await?;
             }
             removed += self.delete_if_present(&meta.location).await?;
         }

@@ -15,6 +15,7 @@
 //! The lake never interprets rows; it only stores and lists them.
 
 pub mod batch;
+pub mod compact;
 mod encode;
 mod existing;
 pub mod listing;
@@ -60,7 +61,15 @@ pub struct Lake {
     url: String,
     local_root: PathBuf,
     snapshots: existing::Snapshots,
+    /// Compact a table after a write leaves it with more visible files than this
+    /// (0: never).
+    compact_after_files: usize,
 }
+
+/// Visible files of a table above which a write compacts it (`[lake]
+/// compact_after_files`): each file costs a listing entry, a footer read and a
+/// scan task on every query.
+pub const DEFAULT_COMPACT_AFTER_FILES: usize = 64;
 
 /// What one write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +103,14 @@ impl Lake {
             root,
             local_root: abs,
             snapshots: existing::Snapshots::default(),
+            compact_after_files: DEFAULT_COMPACT_AFTER_FILES,
         })
+    }
+
+    /// Sets the auto-compaction threshold (0 turns it off).
+    pub fn with_compact_after_files(mut self, files: usize) -> Lake {
+        self.compact_after_files = files;
+        self
     }
 
     /// The store, for registering with the query engine.
@@ -173,4 +189,3 @@ pub(crate) fn next_ingest_time() -> i64 {
 pub fn short_sha256(data: &[u8], bytes: usize) -> String {
     encode::hex_prefix(&Sha256::digest(data), bytes)
 }
-

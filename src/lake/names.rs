@@ -61,10 +61,12 @@ impl FileName {
     /// Parquet (staging leftovers such as `part-….parquet#1`, manifests).
     pub fn parse(name: &str) -> Option<FileName> {
         let stem = name.strip_suffix(".parquet")?;
-        let parsed = [Origin::Part, Origin::Compact].into_iter().find_map(|origin| {
-            let rest = stem.strip_prefix(origin.prefix())?.strip_prefix('-')?;
-            parse_group(origin, rest)
-        });
+        let parsed = [Origin::Part, Origin::Compact]
+            .into_iter()
+            .find_map(|origin| {
+                let rest = stem.strip_prefix(origin.prefix())?.strip_prefix('-')?;
+                parse_group(origin, rest)
+            });
         // Unknown shapes are whole files of their own: visible, never grouped.
         Some(parsed.unwrap_or_else(|| FileName::new(Origin::Part, stem, 1, 1)))
     }

@@ -177,7 +177,8 @@ impl TableWriter {
         let buffered = std::mem::take(&mut self.buffer);
         self.buffered_rows = 0;
         self.buffered_bytes = 0;
-        let rows = concat_batches(&self.schema, &buffered).map_err(|e| Error::encode(&self.folder, e))?;
+        let rows =
+            concat_batches(&self.schema, &buffered).map_err(|e| Error::encode(&self.folder, e))?;
         drop(buffered);
         let (hash, bytes, count) = if self.stamp {
             // Repeated keys collapse to the last row within a part; across parts a
@@ -185,7 +186,11 @@ impl TableWriter {
             let rows = last_row_per_key(&self.spec, &rows)?;
             let hash = content_hash(&rows)?;
             let stored = with_ingested_at(&self.spec, &rows, next_ingest_time())?;
-            (hash, encode_parquet(&self.folder, &stored)?, rows.num_rows())
+            (
+                hash,
+                encode_parquet(&self.folder, &stored)?,
+                rows.num_rows(),
+            )
         } else {
             let hash = content_hash(&rows)?;
             (hash, encode_parquet(&self.folder, &rows)?, rows.num_rows())
@@ -204,9 +209,17 @@ impl TableWriter {
         Ok(())
     }
 
-    /// Makes every part visible at once; see the module docs.
+    /// Makes every part visible at once; see the module docs. Then, when the table
+    /// has more visible files than the lake's threshold, compacts it (a failure
+    /// there is logged: the write itself is done).
     pub async fn commit(self) -> Result<WriteSummary> {
-        self.commit_replacing(&[]).await
+        let lake = self.lake.clone();
+        let spec = self.spec.clone();
+        let summary = self.commit_replacing(&[]).await?;
+        if !summary.files.is_empty() {
+            lake.compact_if_many_files(&spec).await;
+        }
+        Ok(summary)
     }
 
     /// [`TableWriter::commit`], then records that `replaced` (object paths of the
@@ -227,7 +240,9 @@ impl TableWriter {
         for (i, part) in self.staged.iter().enumerate() {
             let name = FileName::new(self.origin, &group, i + 1, parts).to_string();
             let target = dir.clone().join(name.as_str());
-            self.lake.move_unless_present(&part.location, &target).await?;
+            self.lake
+                .move_unless_present(&part.location, &target)
+                .await?;
             summary.files.push(target.to_string());
         }
         self.lake.remove_local_dir(&self.staging);
@@ -238,7 +253,9 @@ impl TableWriter {
             .collect();
         if !replaced.is_empty() {
             let manifest = dir.join(format!("{}-{group}{MANIFEST_SUFFIX}", self.origin.prefix()));
-            self.lake.put(&manifest, replaced.join("\n").into_bytes()).await?;
+            self.lake
+                .put(&manifest, replaced.join("\n").into_bytes())
+                .await?;
         }
         tracing::debug!(table = %self.folder, rows = summary.rows, parts, "Committed a write.");
         Ok(summary)
@@ -270,6 +287,31 @@ impl TableWriter {
 }
 
 impl Lake {
+    async fn compact_if_many_files(&self, spec: &TableSpec) {
+        if self.compact_after_files == 0 {
+            return;
+        }
+        let files = match self.files(spec.name).await {
+            Ok(files) => files.len(),
+            Err(e) => {
+                return tracing::warn!(table = spec.name, error = %e, "Cannot list the table to decide on compaction.");
+            }
+        };
+        if files <= self.compact_after_files {
+            return;
+        }
+        tracing::info!(
+            table = spec.name,
+            files,
+            threshold = self.compact_after_files,
+            "Compacting a table with many files."
+        );
+        let options = super::compact::CompactOptions::default();
+        if let Err(e) = super::compact::compact_table(self, spec, options).await {
+            tracing::warn!(table = spec.name, error = %e, "Automatic compaction failed; the write stands.");
+        }
+    }
+
     pub(super) async fn put(&self, location: &ObjectPath, bytes: Vec<u8>) -> Result<()> {
         self.store
             .put(location, PutPayload::from(bytes))
