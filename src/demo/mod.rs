@@ -91,6 +91,7 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
         format: Format::Focus,
         focus_version: Some("1.2"),
         columns: FOCUS_COLUMNS.iter().map(|(c, _)| c.to_string()).collect(),
+        lines: rows.len(),
         rows,
         rejected: Vec::new(),
         notes,

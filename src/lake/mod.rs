@@ -189,3 +189,9 @@ pub(crate) fn next_ingest_time() -> i64 {
 pub fn short_sha256(data: &[u8], bytes: usize) -> String {
     encode::hex_prefix(&Sha256::digest(data), bytes)
 }
+
+/// [`short_sha256`] (16 bytes) of data fed to `hasher` piece by piece, for ids
+/// over more data than is worth holding at once.
+pub fn short_sha256_of(hasher: Sha256) -> String {
+    encode::hex_prefix(&hasher.finalize(), 16)
+}

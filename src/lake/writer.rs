@@ -6,8 +6,8 @@
 //! after the parts' content hashes and renames the parts into the table folder as
 //! `part-<group>-<k>of<n>.parquet`; readers count a group only when all `n` parts
 //! are there, so the last rename is the moment the whole write appears. The same
-//! rows give the same names, and a part whose name already exists is left as it is:
-//! re-running an import changes no file. A write of one part keeps the name every
+//! rows give the same names, so re-running an import replaces its files with equal
+//! rows (newly stamped) and adds none. A write of one part keeps the name every
 //! write had before, `part-<content hash>.parquet`.
 //!
 //! Memory is one part's rows (about [`PartTarget::default`]) plus its encoding,
@@ -198,7 +198,9 @@ impl TableWriter {
         let location = self
             .staging
             .clone()
-            .join(format!("{}.parquet", self.staged.len() + 1));
+            // Not `.parquet`: nothing that watches the lake's Parquet files (the
+            // server's change detection) should react to a write still in progress.
+            .join(format!("{}.staged", self.staged.len() + 1));
         self.lake.put(&location, bytes).await?;
         tracing::debug!(table = %self.folder, rows = count, file = %location, "Staged a part.");
         self.staged.push(StagedPart {
@@ -240,9 +242,7 @@ impl TableWriter {
         for (i, part) in self.staged.iter().enumerate() {
             let name = FileName::new(self.origin, &group, i + 1, parts).to_string();
             let target = dir.clone().join(name.as_str());
-            self.lake
-                .move_unless_present(&part.location, &target)
-                .await?;
+            self.lake.move_into_place(&part.location, &target).await?;
             summary.files.push(target.to_string());
         }
         self.lake.remove_local_dir(&self.staging);
@@ -323,19 +323,17 @@ impl Lake {
             })
     }
 
-    /// Renames a staged part into place; when the name exists (the same rows were
-    /// written before) the existing file stays and the staged copy is dropped.
-    async fn move_unless_present(&self, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
-        match self.store.rename_if_not_exists(from, to).await {
-            Ok(()) => Ok(()),
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                self.delete_if_present(from).await.map(|_| ())
-            }
-            Err(source) => Err(Error::Lake {
+    /// Renames a staged part into place, replacing a file of the same name: the same
+    /// rows written again are a newer import of them (their new `_ingested_at`
+    /// makes them current again, as an older export re-imported must be).
+    async fn move_into_place(&self, from: &ObjectPath, to: &ObjectPath) -> Result<()> {
+        self.store
+            .rename(from, to)
+            .await
+            .map_err(|source| Error::Lake {
                 path: to.to_string(),
                 source,
-            }),
-        }
+            })
     }
 
     /// Removes an emptied staging folder. The local store leaves empty folders
