@@ -45,6 +45,11 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// Whether a compaction's manifest is waiting for its grace period to end.
+    pub fn has_replaced_files(&self) -> bool {
+        !self.manifests.is_empty()
+    }
+
     /// Whether the visible files are exactly one compacted group, so that every
     /// natural key occurs at most once and a reader may skip the newest-version
     /// dedupe.

@@ -287,27 +287,38 @@ impl TableWriter {
 }
 
 impl Lake {
+    /// After a write: compacts the table when it has more visible files than the
+    /// threshold; otherwise, when a compaction left replaced files behind, deletes
+    /// those whose grace period is over (a table that stays small would keep them
+    /// forever otherwise).
     async fn compact_if_many_files(&self, spec: &TableSpec) {
         if self.compact_after_files == 0 {
             return;
         }
-        let files = match self.files(spec.name).await {
-            Ok(files) => files.len(),
+        let listing = match self.listing(spec.name).await {
+            Ok(listing) => listing,
             Err(e) => {
                 return tracing::warn!(table = spec.name, error = %e, "Cannot list the table to decide on compaction.");
             }
         };
-        if files <= self.compact_after_files {
-            return;
-        }
-        tracing::info!(
-            table = spec.name,
-            files,
-            threshold = self.compact_after_files,
-            "Compacting a table with many files."
-        );
         let options = super::compact::CompactOptions::default();
-        if let Err(e) = super::compact::compact_table(self, spec, options).await {
+        let files = listing.files.len();
+        let done = if files > self.compact_after_files {
+            tracing::info!(
+                table = spec.name,
+                files,
+                threshold = self.compact_after_files,
+                "Compacting a table with many files."
+            );
+            super::compact::compact_table(self, spec, options)
+                .await
+                .map(|_| ())
+        } else if listing.has_replaced_files() {
+            self.sweep(spec.name, options.grace).await.map(|_| ())
+        } else {
+            Ok(())
+        };
+        if let Err(e) = done {
             tracing::warn!(table = spec.name, error = %e, "Automatic compaction failed; the write stands.");
         }
     }
