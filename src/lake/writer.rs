@@ -177,24 +177,19 @@ impl TableWriter {
         let buffered = std::mem::take(&mut self.buffer);
         self.buffered_rows = 0;
         self.buffered_bytes = 0;
-        let rows =
-            concat_batches(&self.schema, &buffered).map_err(|e| Error::encode(&self.folder, e))?;
-        drop(buffered);
-        let (hash, bytes, count) = if self.stamp {
-            // Repeated keys collapse to the last row within a part; across parts a
-            // later part gets a later `_ingested_at`, so newest-wins picks the last.
-            let rows = last_row_per_key(&self.spec, &rows)?;
-            let hash = content_hash(&rows)?;
-            let stored = with_ingested_at(&self.spec, &rows, next_ingest_time())?;
-            (
-                hash,
-                encode_parquet(&self.folder, &stored)?,
-                rows.num_rows(),
-            )
-        } else {
-            let hash = content_hash(&rows)?;
-            (hash, encode_parquet(&self.folder, &rows)?, rows.num_rows())
-        };
+        let (schema, spec, folder, stamp) = (
+            Arc::clone(&self.schema),
+            self.spec.clone(),
+            self.folder.clone(),
+            self.stamp,
+        );
+        // Concatenating, hashing and ZSTD-encoding a part takes seconds of CPU: off
+        // the async workers, so a server writing a big batch keeps answering.
+        let (hash, bytes, count) = tokio::task::spawn_blocking(move || {
+            encode_part(&schema, &spec, &folder, stamp, &buffered)
+        })
+        .await
+        .map_err(|e| Error::encode(&self.folder, e))??;
         let location = self
             .staging
             .clone()
@@ -284,6 +279,30 @@ impl TableWriter {
         tracing::debug!(table = %self.folder, parts = self.staged.len(), "Aborted a write.");
         Ok(())
     }
+}
+
+/// One part's file: its content hash, Parquet bytes and row count.
+fn encode_part(
+    schema: &SchemaRef,
+    spec: &TableSpec,
+    folder: &str,
+    stamp: bool,
+    buffered: &[RecordBatch],
+) -> Result<(String, Vec<u8>, usize)> {
+    let rows = concat_batches(schema, buffered).map_err(|e| Error::encode(folder, e))?;
+    if !stamp {
+        return Ok((
+            content_hash(&rows)?,
+            encode_parquet(folder, &rows)?,
+            rows.num_rows(),
+        ));
+    }
+    // Repeated keys collapse to the last row within a part; across parts a later
+    // part gets a later `_ingested_at`, so newest-wins picks the last.
+    let rows = last_row_per_key(spec, &rows)?;
+    let hash = content_hash(&rows)?;
+    let stored = with_ingested_at(spec, &rows, next_ingest_time())?;
+    Ok((hash, encode_parquet(folder, &stored)?, rows.num_rows()))
 }
 
 impl Lake {
