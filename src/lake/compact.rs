@@ -40,7 +40,10 @@ use crate::error::{Error, Result};
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(3600);
 
 /// Memory DataFusion may use for compaction's sorts before spilling to disk.
-const MEMORY_LIMIT: usize = 512 << 20;
+const MEMORY_LIMIT: usize = 256 << 20;
+
+/// Spill files merged at once (more are merged in several rounds).
+const SPILL_FAN_IN: usize = 8;
 
 /// How to compact.
 #[derive(Debug, Clone, Copy)]
@@ -140,9 +143,16 @@ fn session(lake: &Lake, spec: &TableSpec, files: &[String]) -> Result<SessionCon
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(MEMORY_LIMIT)))
         .with_temp_file_path(spill)
+        // Each spill file being merged holds a batch outside the pool; wide rows
+        // (costs) make an unbounded fan-in cost hundreds of megabytes.
+        .with_max_spill_merge_fan_in(SPILL_FAN_IN)
         .build_arc()
         .map_err(|e| Error::query(&label, e))?;
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
+    // One partition: the dedupe sort and the output sort each get the whole pool
+    // instead of sharing it four ways, which wide tables (costs) need to spill
+    // rather than fail; compaction is one stream into one writer anyway.
+    let config = SessionConfig::new().with_target_partitions(1);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
     let urls = files
         .iter()
         .map(|f| ListingTableUrl::parse(format!("file:///{f}")))
