@@ -10,17 +10,29 @@
 //! a restated period writes its new lines and moves the pointer, so the old lines
 //! stay readable (`costs__versions`) but no longer count. A crash between the two
 //! writes leaves the previous import current.
+//!
+//! An import streams in two passes, because a line's row carries its period's
+//! import id, which depends on every line of the period: the first pass keeps
+//! only each line's period and 12-byte content hash (so memory is tens of bytes a
+//! line, not the line), the second reads the files again and writes the lines of
+//! the periods that changed through one lake write, a chunk at a time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use super::row::CostRow;
-use super::{BillingFile, Defaults, Format, read_file};
-use crate::error::Result;
+use super::{BillingFile, Defaults, Format, scan_file};
+use crate::error::{Error, Result};
 use crate::import::{Rejected, write_quarantine};
-use crate::lake::batch::Value;
+use crate::lake::batch::{BatchBuilder, Value};
 use crate::lake::tables;
-use crate::lake::{Changed, Lake, short_sha256};
+use crate::lake::{Changed, Lake};
+
+/// Lines handed from the reading thread to the lake writer at a time.
+const CHUNK_LINES: usize = 8 * 1024;
 
 /// How to import.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +69,8 @@ pub struct CostImportSummary {
     pub files: Vec<(String, String)>,
     /// Lines read.
     pub lines: usize,
-    /// Cost lines written (new, updated).
+    /// Cost lines written: new (periods not stored before) and updated (lines of
+    /// restated periods, written again under the period's new import id).
     pub written: Changed,
     /// Billing periods touched.
     pub periods: Vec<PeriodSummary>,
@@ -69,14 +82,85 @@ pub struct CostImportSummary {
 
 type PeriodKey = (String, String, i64);
 
+/// A line's content hash: the first 12 bytes of the SHA-256 of its FOCUS values.
+type LineHash = [u8; 12];
+
+/// Where an import's lines come from; read once per pass.
+enum LineSource {
+    /// Billing files on disk, read twice.
+    Files {
+        paths: Vec<PathBuf>,
+        format: Option<Format>,
+        defaults: Defaults,
+    },
+    /// Files already read into memory (the demo).
+    Read(Vec<BillingFile>),
+}
+
+/// One line as the passes see it: its file's name (no folders), format and row.
+type OnLine<'a> = dyn FnMut(&str, Format, CostRow) -> Result<()> + 'a;
+
+impl LineSource {
+    /// Calls `on_line` for every line in file order; returns the files (without
+    /// rows) with what their readers noted and rejected.
+    fn for_each(&self, on_line: &mut OnLine<'_>) -> Result<Vec<BillingFile>> {
+        match self {
+            LineSource::Files {
+                paths,
+                format,
+                defaults,
+            } => paths
+                .iter()
+                .map(|path| {
+                    let name = file_name(&path.to_string_lossy());
+                    scan_file(path, *format, defaults, &mut |format, _, row| {
+                        on_line(&name, format, row)
+                    })
+                })
+                .collect(),
+            LineSource::Read(files) => {
+                let mut out = Vec::with_capacity(files.len());
+                for f in files {
+                    let name = file_name(&f.file);
+                    for (_, row) in &f.rows {
+                        on_line(&name, f.format, row.clone())?;
+                    }
+                    out.push(BillingFile {
+                        file: f.file.clone(),
+                        sha256: f.sha256.clone(),
+                        format: f.format,
+                        focus_version: f.focus_version,
+                        columns: f.columns.clone(),
+                        rows: Vec::new(),
+                        lines: f.lines,
+                        rejected: f.rejected.clone(),
+                        notes: f.notes.clone(),
+                    });
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map_or(file.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 /// Imports billing `paths` into `costs`; see the module docs.
 pub async fn import_costs(
     lake: &Lake,
     paths: &[PathBuf],
     options: &CostImportOptions,
 ) -> Result<CostImportSummary> {
-    let files = read_all(paths, options).await?;
-    store(lake, files, options.skip_bad).await
+    let source = LineSource::Files {
+        paths: paths.to_vec(),
+        format: options.format,
+        defaults: options.defaults.clone(),
+    };
+    import_lines(lake, Arc::new(source), options.skip_bad).await
 }
 
 /// Writes billing files already read (see the module docs); `skip_bad` as in
@@ -86,6 +170,23 @@ pub async fn store(
     files: Vec<BillingFile>,
     skip_bad: bool,
 ) -> Result<CostImportSummary> {
+    import_lines(lake, Arc::new(LineSource::Read(files)), skip_bad).await
+}
+
+/// What the first pass keeps of one period.
+#[derive(Default)]
+struct PeriodScan {
+    hashes: Vec<LineHash>,
+    files: BTreeSet<String>,
+}
+
+async fn import_lines(
+    lake: &Lake,
+    source: Arc<LineSource>,
+    skip_bad: bool,
+) -> Result<CostImportSummary> {
+    let first = Arc::clone(&source);
+    let (files, periods) = blocking(move || scan_periods(&first)).await?;
     let mut rejected: Vec<Rejected> = files.iter().flat_map(|f| f.rejected.clone()).collect();
     if !skip_bad && !rejected.is_empty() {
         let more = rejected.len() - 1;
@@ -105,7 +206,7 @@ pub async fn store(
                 (f.file.clone(), format!("{}{version}", f.format.name()))
             })
             .collect(),
-        lines: files.iter().map(|f| f.rows.len()).sum(),
+        lines: files.iter().map(|f| f.lines).sum(),
         quarantined: rejected.len(),
         ..CostImportSummary::default()
     };
@@ -114,27 +215,27 @@ pub async fn store(
             *summary.notes.entry(note.clone()).or_default() += n;
         }
     }
-    let file_rows = files.iter().map(file_row).collect();
-    let groups = group_by_period(files);
     let imports = tables::cost_imports();
     let current = lake.current_column(&imports, "import_id").await?;
-    let mut cost_rows = Vec::new();
+    let mut changed: HashMap<PeriodKey, String> = HashMap::new();
     let mut import_rows = Vec::new();
-    for (key, rows) in groups {
-        let (import_id, lines, names, mut values) = identify(&key, rows);
+    for (key, mut period) in periods {
+        period.hashes.sort_unstable();
+        let import_id = import_id(&key, &period.hashes);
+        let lines = period.hashes.len();
         let import_row = vec![
             Value::text(key.0.clone()),
             Value::text(key.1.clone()),
             Value::Timestamp(key.2),
             Value::text(import_id.clone()),
             Value::Int(lines as i64),
-            Value::TextList(names),
+            Value::TextList(period.files.into_iter().collect()),
         ];
         let rendered = Lake::rendered_keys(&imports, std::slice::from_ref(&import_row))?;
         let previous = rendered.first().and_then(|k| current.get(k));
         summary.periods.push(PeriodSummary {
-            provider: key.0,
-            billing_account_id: key.1,
+            provider: key.0.clone(),
+            billing_account_id: key.1.clone(),
             period: day_text(key.2),
             lines,
             replaced: previous.is_some_and(|p| *p != import_id),
@@ -143,13 +244,21 @@ pub async fn store(
         // A period whose lines are exactly the current import's is skipped whole,
         // even when read from a renamed copy of the file.
         if previous != Some(&import_id) {
+            match previous {
+                Some(_) => summary.written.updated += lines,
+                None => summary.written.new += lines,
+            }
             import_rows.push(import_row);
-            cost_rows.append(&mut values);
+            changed.insert(key, import_id);
         }
     }
-    summary.written = lake.write_changed(&tables::costs(), cost_rows).await?;
+    if !changed.is_empty() {
+        let read: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
+        write_lines(lake, source, changed, read).await?;
+    }
     lake.write_changed(&tables::cost_imports(), import_rows)
         .await?;
+    let file_rows = files.iter().map(file_row).collect();
     lake.write_changed(&tables::cost_files(), file_rows).await?;
     if !rejected.is_empty() {
         write_quarantine(lake, &tables::costs(), &rejected).await?;
@@ -157,96 +266,141 @@ pub async fn store(
     Ok(summary)
 }
 
-async fn read_all(paths: &[PathBuf], options: &CostImportOptions) -> Result<Vec<BillingFile>> {
-    let paths = paths.to_vec();
-    let format = options.format;
-    let defaults = options.defaults.clone();
-    tokio::task::spawn_blocking(move || {
-        paths
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::encode("billing import", e))?
+}
+
+fn period_of(row: &CostRow) -> PeriodKey {
+    (
+        row.text("x_provider").unwrap_or("unknown").to_string(),
+        row.text("BillingAccountId").unwrap_or_default().to_string(),
+        row.time("BillingPeriodStart").unwrap_or_default(),
+    )
+}
+
+/// First pass: every line's period and content hash.
+fn scan_periods(
+    source: &LineSource,
+) -> Result<(Vec<BillingFile>, BTreeMap<PeriodKey, PeriodScan>)> {
+    let mut periods: BTreeMap<PeriodKey, PeriodScan> = BTreeMap::new();
+    let files = source.for_each(&mut |name, _, row| {
+        let period = periods.entry(period_of(&row)).or_default();
+        period.hashes.push(content_hash(&row));
+        if !period.files.contains(name) {
+            period.files.insert(name.to_string());
+        }
+        Ok(())
+    })?;
+    Ok((files, periods))
+}
+
+/// The import id of a period: the hash of its key and its line ids in order
+/// (sorted content hash, then occurrence number), streamed into the hasher.
+fn import_id(key: &PeriodKey, sorted: &[LineHash]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{}\u{1f}{}\u{1f}{}\u{1f}", key.0, key.1, key.2).as_bytes());
+    let mut occurrence = 0;
+    for (i, hash) in sorted.iter().enumerate() {
+        occurrence = if i > 0 && sorted[i - 1] == *hash {
+            occurrence + 1
+        } else {
+            1
+        };
+        if i > 0 {
+            hasher.update(b",");
+        }
+        hasher.update(line_id(hash, occurrence).as_bytes());
+    }
+    crate::lake::short_sha256_of(hasher)
+}
+
+fn line_id(hash: &LineHash, occurrence: u32) -> String {
+    format!("{}-{occurrence}", hex::encode(hash))
+}
+
+/// Second pass: the lines of the changed periods, with their ids, through one lake
+/// write. A thread reads and sends chunks; this task writes them.
+async fn write_lines(
+    lake: &Lake,
+    source: Arc<LineSource>,
+    changed: HashMap<PeriodKey, String>,
+    first_pass: Vec<String>,
+) -> Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Value>>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut seen: HashMap<PeriodKey, HashMap<LineHash, u32>> = HashMap::new();
+        let mut chunk = Vec::with_capacity(CHUNK_LINES);
+        let files = source.for_each(&mut |name, format, mut row| {
+            let key = period_of(&row);
+            let Some(import_id) = changed.get(&key) else {
+                return Ok(());
+            };
+            let hash = content_hash(&row);
+            let n = seen.entry(key).or_default().entry(hash).or_default();
+            *n += 1;
+            row.set("x_line_id", Value::Text(line_id(&hash, *n)));
+            row.set("x_import_id", Value::text(import_id.clone()));
+            row.set("x_source_file", Value::text(name));
+            row.set("x_source_format", Value::text(format.name()));
+            chunk.push(row.into_values());
+            if chunk.len() >= CHUNK_LINES {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_LINES));
+                // A closed channel means the writer failed; its error is reported.
+                let _ = tx.blocking_send(full);
+            }
+            Ok(())
+        })?;
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
+        // The ids were computed from the first reading: a file that changed since
+        // would give lines that do not add up to their import id.
+        match files
             .iter()
-            .map(|p| read_file(p, format, &defaults))
-            .collect::<Result<Vec<_>>>()
-    })
-    .await
-    .map_err(|e| crate::error::Error::encode("billing import", e))?
-}
-
-struct Line {
-    file: String,
-    format: Format,
-    row: CostRow,
-}
-
-fn group_by_period(files: Vec<BillingFile>) -> BTreeMap<PeriodKey, Vec<Line>> {
-    let mut groups: BTreeMap<PeriodKey, Vec<Line>> = BTreeMap::new();
-    for f in files {
-        let name = Path::new(&f.file)
-            .file_name()
-            .map_or(f.file.clone(), |n| n.to_string_lossy().into_owned());
-        for (_, row) in f.rows {
-            let key = (
-                row.text("x_provider").unwrap_or("unknown").to_string(),
-                row.text("BillingAccountId").unwrap_or_default().to_string(),
-                row.time("BillingPeriodStart").unwrap_or_default(),
-            );
-            groups.entry(key).or_default().push(Line {
-                file: name.clone(),
-                format: f.format,
-                row,
-            });
+            .zip(&first_pass)
+            .find(|(f, sha)| f.sha256 != **sha)
+        {
+            Some((f, _)) => Err(Error::BadFile {
+                file: f.file.clone(),
+                reason: "changed while it was being imported; import it again".into(),
+            }),
+            None => Ok(()),
+        }
+    });
+    let spec = tables::costs();
+    let mut writer = lake.begin_write(&spec);
+    let mut failed = None;
+    while let Some(rows) = rx.recv().await {
+        let mut builder = BatchBuilder::new(&spec);
+        let written = match rows.iter().try_for_each(|r| builder.push(r)) {
+            Ok(()) => match builder.finish() {
+                Ok(batch) => writer.write_batch(&batch).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            failed = Some(e);
+            break;
         }
     }
-    groups
-}
-
-/// Line ids and the import id of one period's lines; returns the import id, the
-/// line count, the files and the finished rows.
-fn identify(key: &PeriodKey, lines: Vec<Line>) -> (String, usize, Vec<String>, Vec<Vec<Value>>) {
-    let mut hashed: Vec<(String, Line)> = lines
-        .into_iter()
-        .map(|l| (content_hash(&l.row), l))
-        .collect();
-    hashed.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut ids = Vec::with_capacity(hashed.len());
-    let mut files: Vec<String> = Vec::new();
-    let mut rows = Vec::with_capacity(hashed.len());
-    let mut identified = Vec::with_capacity(hashed.len());
-    for (hash, line) in hashed {
-        let n = seen.entry(hash.clone()).or_default();
-        *n += 1;
-        let id = format!("{hash}-{n}");
-        ids.push(id.clone());
-        if !files.contains(&line.file) {
-            files.push(line.file.clone());
+    drop(rx);
+    let read = reader
+        .await
+        .map_err(|e| Error::encode("billing import", e))?;
+    match failed.map_or(read, Err) {
+        Ok(()) => writer.commit().await.map(|_| ()),
+        Err(e) => {
+            writer.abort().await?;
+            Err(e)
         }
-        identified.push((id, line));
     }
-    let import_id = short_sha256(
-        format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            key.0,
-            key.1,
-            key.2,
-            ids.join(",")
-        )
-        .as_bytes(),
-        16,
-    );
-    for (id, mut line) in identified {
-        line.row.set("x_line_id", Value::Text(id));
-        line.row.set("x_import_id", Value::text(import_id.clone()));
-        line.row.set("x_source_file", Value::Text(line.file));
-        line.row
-            .set("x_source_format", Value::text(line.format.name()));
-        rows.push(line.row.into_values());
-    }
-    files.sort();
-    (import_id, rows.len(), files, rows)
 }
 
 /// Hash of a line's FOCUS values (the `x_` columns are northstar's, not the bill's).
-fn content_hash(row: &CostRow) -> String {
+fn content_hash(row: &CostRow) -> LineHash {
     let content: Vec<&Value> = super::row::spec()
         .columns
         .iter()
@@ -254,7 +408,10 @@ fn content_hash(row: &CostRow) -> String {
         .filter(|(c, _)| !c.name.starts_with("x_") || c.name == "x_provider")
         .map(|(_, v)| v)
         .collect();
-    short_sha256(format!("{content:?}").as_bytes(), 12)
+    let digest = Sha256::digest(format!("{content:?}").as_bytes());
+    let mut out = [0u8; 12];
+    out.copy_from_slice(&digest[..12]);
+    out
 }
 
 fn file_row(f: &BillingFile) -> Vec<Value> {
@@ -264,7 +421,7 @@ fn file_row(f: &BillingFile) -> Vec<Value> {
         Value::text(f.format.name()),
         Value::opt_text(f.focus_version),
         Value::TextList(f.columns.clone()),
-        Value::Int(f.rows.len() as i64),
+        Value::Int(f.lines as i64),
         Value::Int(f.rejected.len() as i64),
         Value::TextList(f.notes.iter().map(|(k, n)| format!("{k} ({n})")).collect()),
     ]

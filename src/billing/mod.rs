@@ -129,8 +129,11 @@ pub struct BillingFile {
     pub focus_version: Option<&'static str>,
     /// The source columns.
     pub columns: Vec<String>,
-    /// FOCUS lines with the line (or record) they came from.
+    /// FOCUS lines with the line (or record) they came from ([`read_file`]; empty
+    /// after [`scan_file`], which hands each line to its caller instead).
     pub rows: Vec<(u64, CostRow)>,
+    /// FOCUS lines the file gave.
+    pub lines: usize,
     /// Records that could not be read.
     pub rejected: Vec<Rejected>,
     /// What the reader normalised, with counts.
@@ -141,8 +144,29 @@ pub struct BillingFile {
 /// for reduced exports such as the FOCUS spec's worked examples.
 pub type Defaults = BTreeMap<String, String>;
 
-/// Reads `path` as `format` (detected from the header when `None`).
+/// Reads `path` as `format` (detected from the header when `None`), keeping every
+/// line in memory (about 4 KB a line): for small files and tests; imports stream
+/// with [`scan_file`].
 pub fn read_file(path: &Path, format: Option<Format>, defaults: &Defaults) -> Result<BillingFile> {
+    let mut rows = Vec::new();
+    let mut file = scan_file(path, format, defaults, &mut |_, line, row| {
+        rows.push((line, row));
+        Ok(())
+    })?;
+    file.rows = rows;
+    Ok(file)
+}
+
+/// Reads `path` as `format` record by record, handing each FOCUS line to `on_line`
+/// with the file's format and the line (or record) it came from; the returned file
+/// has no `rows`.
+/// Memory is one record, whatever the file's size.
+pub fn scan_file(
+    path: &Path,
+    format: Option<Format>,
+    defaults: &Defaults,
+    on_line: &mut dyn FnMut(Format, u64, CostRow) -> Result<()>,
+) -> Result<BillingFile> {
     let records = tabular::open(path)?;
     let file = records.file.clone();
     let bad = |reason: String| Error::BadFile {
@@ -172,6 +196,7 @@ pub fn read_file(path: &Path, format: Option<Format>, defaults: &Defaults) -> Re
         focus_version: mapper.focus_version(),
         columns: records.header.clone(),
         rows: Vec::new(),
+        lines: 0,
         rejected: Vec::new(),
         notes: Notes::new(),
     };
@@ -200,7 +225,12 @@ pub fn read_file(path: &Path, format: Option<Format>, defaults: &Defaults) -> Re
                 .collect::<std::result::Result<Vec<_>, _>>()
         });
         match mapped {
-            Ok(rows) => out.rows.extend(rows.into_iter().map(|r| (line, r))),
+            Ok(rows) => {
+                for row in rows {
+                    out.lines += 1;
+                    on_line(format, line, row)?;
+                }
+            }
             Err(e) => out.rejected.push(Rejected {
                 file: file.clone(),
                 line,

@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod collect;
+mod compact;
 mod compute;
 mod demo;
 mod import;
@@ -55,6 +56,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Compute metrics.json for a window.
     Compute(compute::ComputeArgs),
+    /// Rewrite tables as few sorted files holding only the newest version of each record.
+    Compact(compact::CompactArgs),
     /// Render the dashboards to self-contained HTML pages with each panel's PNG, SVG, JSON and CSV.
     Report(report::ReportArgs),
     /// Run SQL over the lake and derived tables.
@@ -74,13 +77,18 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(args, cli.lake.as_deref(), &config).await,
         Command::Init(args) => init::run(args, &lake_dir),
-        Command::Collect(args) => collect::run(args, &open_lake(&lake_dir)?, &config).await,
-        Command::Import(args) => import::run(args, &open_lake(&lake_dir)?).await,
-        Command::Compute(args) => compute::run(args, &open_lake(&lake_dir)?, &config).await,
-        Command::Report(args) => report::run(args, &open_lake(&lake_dir)?, &config).await,
-        Command::Query(args) => query::run(args, &open_lake(&lake_dir)?, &config).await,
-        Command::Check(args) => check::run(args, &open_lake(&lake_dir)?, &config).await,
-        Command::Serve(args) => serve::run(args, open_lake(&lake_dir)?, &config).await,
+        Command::Collect(args) => {
+            collect::run(args, &open_lake(&lake_dir, &config)?, &config).await
+        }
+        Command::Import(args) => import::run(args, &open_lake(&lake_dir, &config)?).await,
+        Command::Compute(args) => {
+            compute::run(args, &open_lake(&lake_dir, &config)?, &config).await
+        }
+        Command::Compact(args) => compact::run(args, &open_lake(&lake_dir, &config)?).await,
+        Command::Report(args) => report::run(args, &open_lake(&lake_dir, &config)?, &config).await,
+        Command::Query(args) => query::run(args, &open_lake(&lake_dir, &config)?, &config).await,
+        Command::Check(args) => check::run(args, &open_lake(&lake_dir, &config)?, &config).await,
+        Command::Serve(args) => serve::run(args, open_lake(&lake_dir, &config)?, &config).await,
         Command::Bench(args) => bench::run(args),
     }
 }
@@ -93,8 +101,8 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-fn open_lake(dir: &Path) -> Result<Lake> {
-    Lake::open_local(dir)
+fn open_lake(dir: &Path, config: &Config) -> Result<Lake> {
+    Ok(Lake::open_local(dir)?.with_compact_after_files(config.lake.compact_after_files))
 }
 
 /// Parses a `--from`/`--to` value: a date (midnight UTC) or an RFC 3339 instant.

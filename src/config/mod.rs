@@ -289,14 +289,23 @@ pub struct LakeConfig {
     /// A local folder.
     #[serde(default = "default_lake_path")]
     pub path: PathBuf,
+    /// A write that leaves a table with more visible files than this compacts it
+    /// (0: never; `northstar compact` still does).
+    #[serde(default = "default_compact_after_files")]
+    pub compact_after_files: usize,
 }
 
 impl Default for LakeConfig {
     fn default() -> Self {
         LakeConfig {
             path: default_lake_path(),
+            compact_after_files: default_compact_after_files(),
         }
     }
+}
+
+fn default_compact_after_files() -> usize {
+    crate::lake::DEFAULT_COMPACT_AFTER_FILES
 }
 
 fn default_lake_path() -> PathBuf {

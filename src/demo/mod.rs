@@ -95,6 +95,7 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
         format: Format::Focus,
         focus_version: Some("1.2"),
         columns: FOCUS_COLUMNS.iter().map(|(c, _)| c.to_string()).collect(),
+        lines: rows.len(),
         rows,
         rejected: Vec::new(),
         notes,
@@ -103,7 +104,7 @@ pub async fn write(lake: &Lake, data: &DemoData) -> Result<Vec<WriteSummary>> {
     summaries.push(WriteSummary {
         table: "costs".into(),
         rows: stored.written.total(),
-        file: "costs/ (one import per billing period)".into(),
+        files: vec!["costs/ (one import per billing period)".into()],
     });
     Ok(summaries)
 }

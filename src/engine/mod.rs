@@ -103,17 +103,23 @@ impl Engine {
     async fn register_lake_table(&self, lake: &Lake, spec: &TableSpec) -> Result<()> {
         let versions = format!("{}__versions", spec.name);
         let schema = spec.stored_schema();
-        let files = lake.files(spec.name).await?;
-        let provider: Arc<dyn datafusion::catalog::TableProvider> = if files.is_empty() {
+        // The visible files one by one, not the folder: a folder listing would also
+        // read parts of a write still committing and files a compaction replaced.
+        let listing = lake.listing(spec.name).await?;
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = if listing.files.is_empty() {
             Arc::new(
                 MemTable::try_new(schema, vec![vec![]]).map_err(|e| Error::query(&versions, e))?,
             )
         } else {
-            let url = ListingTableUrl::parse(lake.table_url(spec.name))
+            let urls = listing
+                .files
+                .iter()
+                .map(|f| ListingTableUrl::parse(format!("file:///{f}")))
+                .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|e| Error::query(&versions, e))?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet");
-            let config = ListingTableConfig::new(url)
+            let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
                 .with_schema(schema);
             Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
@@ -121,9 +127,9 @@ impl Engine {
         self.ctx
             .register_table(versions.as_str(), provider)
             .map_err(|e| Error::query(&versions, e))?;
-        // One write never holds two versions of a key (the writer keeps the last), so
-        // a table of one file needs no newest-version window.
-        let sql = if files.len() <= 1 {
+        // One file never holds two versions of a key (the writer keeps the last), nor
+        // does one compacted group, so those need no newest-version window.
+        let sql = if listing.files.len() <= 1 || listing.keys_unique() {
             format!("SELECT * FROM \"{versions}\"")
         } else {
             // Glue, not a metric: identifiers come from the static table specs.

@@ -1,9 +1,13 @@
 //! `northstar import`: CSV and NDJSON files (optionally gzipped) → one lake table.
 //!
-//! Files are parsed and validated completely before anything is written. By default
-//! a single bad record rejects the whole import (the error names file, line and
-//! column); with `skip_bad` the good rows are written and the bad ones go to the
-//! `quarantine` table with their reason and raw text.
+//! Files stream through in chunks of [`CHUNK_RECORDS`] records: each chunk is
+//! parsed, validated and handed to one [`TableWriter`] for the whole import, so
+//! memory follows the chunk and the writer's part size, never the file size. The
+//! writer stages parts where no reader looks and commits them at the end, so the
+//! import is still all-or-nothing: by default a single bad record aborts it (the
+//! error names file, line and column) and nothing becomes visible; with `skip_bad`
+//! the good rows are written and the bad ones go to the `quarantine` table with
+//! their reason and raw text.
 
 pub mod parse;
 mod reader;
@@ -11,10 +15,18 @@ mod reader;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::lake::batch::Value;
+use datafusion::arrow::array::RecordBatch;
+
+use crate::lake::batch::{BatchBuilder, Value};
 use crate::lake::tables::{self, TableSpec};
+use crate::lake::writer::TableWriter;
 use crate::lake::{Lake, short_sha256};
-use reader::ParsedFile;
+use reader::ParsedChunk;
+
+/// Records parsed before they are handed to the lake writer: large enough that
+/// per-batch overhead vanishes, small enough that the parsed `Value`s (a few
+/// hundred bytes a row) stay in the tens of megabytes.
+pub const CHUNK_RECORDS: usize = 64 * 1024;
 
 /// How to treat bad records.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,38 +100,89 @@ pub async fn import_files(
             "the quarantine table is written by northstar itself".into(),
         ));
     }
-    let mut rows = Vec::new();
-    let mut rejected = Vec::new();
-    for file in files {
-        let ParsedFile {
-            rows: mut good,
-            rejected: mut bad,
-        } = reader::read_file(&spec, file)?;
-        rows.append(&mut good);
-        rejected.append(&mut bad);
-    }
-    if !options.skip_bad && !rejected.is_empty() {
-        let more = rejected.len() - 1;
-        let first = rejected.swap_remove(0);
-        if more > 0 {
-            tracing::error!(
-                more,
-                "More bad records follow; --skip-bad quarantines them all."
-            );
-        }
-        return Err(first.into_error());
-    }
-    let written = lake.write_rows(&spec, &rows).await?;
-    if !rejected.is_empty() {
-        write_quarantine(lake, &spec, &rejected).await?;
-    }
-    Ok(ImportSummary {
+    let mut writer = lake.begin_write(&spec);
+    let mut quarantine = options
+        .skip_bad
+        .then(|| tables::table("quarantine").map(|q| lake.begin_write(&q)))
+        .transpose()?;
+    let mut summary = ImportSummary {
         table: spec.name.into(),
         files: files.len(),
-        records: rows.len(),
-        written: written.rows,
-        quarantined: rejected.len(),
-    })
+        ..ImportSummary::default()
+    };
+    let read = read_all(&spec, files, &mut writer, quarantine.as_mut(), &mut summary).await;
+    if let Err(e) = read {
+        writer.abort().await?;
+        if let Some(q) = quarantine {
+            q.abort().await?;
+        }
+        return Err(e);
+    }
+    summary.written = writer.commit().await?.rows;
+    if let Some(q) = quarantine {
+        q.commit().await?;
+    }
+    Ok(summary)
+}
+
+/// Streams every file into `writer` (and bad records into `quarantine`, when
+/// skipping them); the first bad record is the error otherwise.
+async fn read_all(
+    spec: &TableSpec,
+    files: &[PathBuf],
+    writer: &mut TableWriter,
+    mut quarantine: Option<&mut TableWriter>,
+    summary: &mut ImportSummary,
+) -> Result<()> {
+    for file in files {
+        let mut reader = reader::open(spec, file)?;
+        loop {
+            let ParsedChunk { rows, mut rejected } = reader.next_chunk(CHUNK_RECORDS)?;
+            if rows.is_empty() && rejected.is_empty() {
+                break;
+            }
+            let Some(quarantine) = quarantine.as_deref_mut() else {
+                if !rejected.is_empty() {
+                    return Err(first_rejected(&mut rejected));
+                }
+                summary.records += rows.len();
+                writer.write_batch(&rows_batch(spec, &rows)?).await?;
+                continue;
+            };
+            summary.records += rows.len();
+            summary.quarantined += rejected.len();
+            writer.write_batch(&rows_batch(spec, &rows)?).await?;
+            let bad = quarantine_rows(spec, &rejected);
+            quarantine
+                .write_batch(&rows_batch(quarantine.spec(), &bad)?)
+                .await?;
+        }
+        tracing::debug!(
+            file = reader.name(),
+            records = summary.records,
+            "Read an input file."
+        );
+    }
+    Ok(())
+}
+
+fn first_rejected(rejected: &mut Vec<Rejected>) -> Error {
+    let more = rejected.len() - 1;
+    if more > 0 {
+        tracing::error!(
+            more,
+            "More bad records follow; --skip-bad quarantines them all."
+        );
+    }
+    rejected.swap_remove(0).into_error()
+}
+
+fn rows_batch(spec: &TableSpec, rows: &[Vec<Value>]) -> Result<RecordBatch> {
+    let mut builder = BatchBuilder::new(spec);
+    for row in rows {
+        builder.push(row)?;
+    }
+    builder.finish()
 }
 
 pub(crate) async fn write_quarantine(
@@ -128,6 +191,14 @@ pub(crate) async fn write_quarantine(
     rejected: &[Rejected],
 ) -> Result<()> {
     let spec = tables::table("quarantine")?;
+    lake.write_rows(&spec, &quarantine_rows(target, rejected))
+        .await?;
+    Ok(())
+}
+
+/// The `quarantine` rows of rejected records of `target`. A record's id hashes
+/// table, file, line and text, so quarantining it again adds no row.
+fn quarantine_rows(target: &TableSpec, rejected: &[Rejected]) -> Vec<Vec<Value>> {
     let mut rows = Vec::with_capacity(rejected.len());
     for r in rejected {
         let key = format!(
@@ -146,6 +217,5 @@ pub(crate) async fn write_quarantine(
         ]);
         tracing::warn!(file = %r.file, line = r.line, field = %r.field, reason = %r.reason, "Quarantined a record.");
     }
-    lake.write_rows(&spec, &rows).await?;
-    Ok(())
+    rows
 }

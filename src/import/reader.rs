@@ -1,4 +1,5 @@
-//! Reads one CSV or NDJSON file (gzip by `.gz` extension) into validated rows.
+//! Reads one CSV or NDJSON file (gzip by `.gz` extension) as validated rows, a
+//! chunk at a time: memory follows the chunk size, not the file size.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -13,38 +14,59 @@ use crate::error::{Error, Result};
 use crate::lake::batch::Value;
 use crate::lake::tables::TableSpec;
 
-/// Rows that validated and records that did not.
-pub struct ParsedFile {
+/// Rows that validated and records that did not, of one chunk.
+#[derive(Default)]
+pub struct ParsedChunk {
     pub rows: Vec<Vec<Value>>,
     pub rejected: Vec<Rejected>,
 }
 
-enum Format {
-    Csv,
-    Ndjson,
+impl ParsedChunk {
+    /// Records read (good and bad).
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.rejected.len()
+    }
 }
 
-/// Reads and validates `path` against `spec`.
-pub fn read_file(spec: &TableSpec, path: &Path) -> Result<ParsedFile> {
+enum Source {
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        positions: Vec<Option<usize>>,
+        record: csv::StringRecord,
+        index: u64,
+    },
+    Ndjson {
+        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        line_no: u64,
+    },
+}
+
+/// An open input file of one table.
+pub struct FileReader<'a> {
+    spec: &'a TableSpec,
+    name: String,
+    source: Source,
+}
+
+/// Opens `path` for `spec`: checks the format and, for CSV, the header.
+pub fn open<'a>(spec: &'a TableSpec, path: &Path) -> Result<FileReader<'a>> {
     let name = path.to_string_lossy().into_owned();
     let lower = name.to_ascii_lowercase();
     let (stem, gz) = match lower.strip_suffix(".gz") {
         Some(stem) => (stem.to_string(), true),
         None => (lower.clone(), false),
     };
-    let format = if stem.ends_with(".csv") {
-        Format::Csv
-    } else if [".ndjson", ".jsonl", ".json"]
-        .iter()
-        .any(|e| stem.ends_with(e))
+    let csv = stem.ends_with(".csv");
+    if !csv
+        && ![".ndjson", ".jsonl", ".json"]
+            .iter()
+            .any(|e| stem.ends_with(e))
     {
-        Format::Ndjson
-    } else {
         return Err(Error::BadFile {
             file: name,
             reason: "unknown format: use .csv, .ndjson, .jsonl or .json (optionally .gz)".into(),
         });
-    };
+    }
     let file = File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -54,13 +76,18 @@ pub fn read_file(spec: &TableSpec, path: &Path) -> Result<ParsedFile> {
     } else {
         Box::new(file)
     };
-    match format {
-        Format::Csv => read_csv(spec, &name, input),
-        Format::Ndjson => read_ndjson(spec, &name, BufReader::new(input)),
-    }
+    let source = if csv {
+        open_csv(spec, &name, input)?
+    } else {
+        Source::Ndjson {
+            lines: BufReader::new(input).lines(),
+            line_no: 0,
+        }
+    };
+    Ok(FileReader { spec, name, source })
 }
 
-fn read_csv(spec: &TableSpec, file: &str, input: Box<dyn Read>) -> Result<ParsedFile> {
+fn open_csv(spec: &TableSpec, file: &str, input: Box<dyn Read>) -> Result<Source> {
     let mut reader = csv::ReaderBuilder::new().from_reader(input);
     let header: Vec<String> = reader
         .headers()
@@ -72,48 +99,94 @@ fn read_csv(spec: &TableSpec, file: &str, input: Box<dyn Read>) -> Result<Parsed
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     let positions = column_positions(spec, file, &header)?;
-    let mut parsed = ParsedFile {
-        rows: Vec::new(),
-        rejected: Vec::new(),
-    };
-    for (i, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(i as u64 + 2, |p| p.line());
-                if e.is_io_error() {
-                    return Err(Error::BadFile {
-                        file: file.into(),
-                        reason: format!("line {line}: {e}"),
-                    });
+    Ok(Source::Csv {
+        reader,
+        positions,
+        record: csv::StringRecord::new(),
+        index: 0,
+    })
+}
+
+impl FileReader<'_> {
+    /// The file's name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Reads up to `max` records; an empty chunk means the file is done.
+    pub fn next_chunk(&mut self, max: usize) -> Result<ParsedChunk> {
+        let mut chunk = ParsedChunk::default();
+        while chunk.len() < max {
+            let more = match &mut self.source {
+                Source::Csv {
+                    reader,
+                    positions,
+                    record,
+                    index,
+                } => csv_record(
+                    self.spec, &self.name, reader, positions, record, index, &mut chunk,
+                )?,
+                Source::Ndjson { lines, line_no } => {
+                    ndjson_line(self.spec, &self.name, lines, line_no, &mut chunk)?
                 }
-                parsed.rejected.push(Rejected {
-                    file: file.into(),
-                    line,
-                    field: String::new(),
-                    reason: e.to_string(),
-                    raw: String::new(),
-                });
-                continue;
+            };
+            if !more {
+                break;
             }
-        };
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        let cell = |pos: Option<usize>| match pos.and_then(|p| record.get(p)) {
-            Some(t) => Cell::Text(t),
-            None => Cell::Missing,
-        };
-        match build_row(spec, &positions, cell) {
-            Ok(row) => parsed.rows.push(row),
-            Err((field, reason)) => parsed.rejected.push(Rejected {
+        }
+        Ok(chunk)
+    }
+}
+
+/// Reads one CSV record into `chunk`; `false` at the end of the file.
+fn csv_record(
+    spec: &TableSpec,
+    file: &str,
+    reader: &mut csv::Reader<Box<dyn Read>>,
+    positions: &[Option<usize>],
+    record: &mut csv::StringRecord,
+    index: &mut u64,
+    chunk: &mut ParsedChunk,
+) -> Result<bool> {
+    let i = *index;
+    *index += 1;
+    match reader.read_record(record) {
+        Ok(false) => return Ok(false),
+        Ok(true) => {}
+        Err(e) => {
+            let line = e.position().map_or(i + 2, |p| p.line());
+            if e.is_io_error() {
+                return Err(Error::BadFile {
+                    file: file.into(),
+                    reason: format!("line {line}: {e}"),
+                });
+            }
+            chunk.rejected.push(Rejected {
                 file: file.into(),
                 line,
-                field,
-                reason,
-                raw: record.iter().collect::<Vec<_>>().join(","),
-            }),
+                field: String::new(),
+                reason: e.to_string(),
+                raw: String::new(),
+            });
+            return Ok(true);
         }
     }
-    Ok(parsed)
+    let line = record.position().map_or(i + 2, |p| p.line());
+    let cell = |pos: Option<usize>| match pos.and_then(|p| record.get(p)) {
+        Some(t) => Cell::Text(t),
+        None => Cell::Missing,
+    };
+    match build_row(spec, positions, cell) {
+        Ok(row) => chunk.rows.push(row),
+        Err((field, reason)) => chunk.rejected.push(Rejected {
+            file: file.into(),
+            line,
+            field,
+            reason,
+            raw: record.iter().collect::<Vec<_>>().join(","),
+        }),
+    }
+    Ok(true)
 }
 
 /// For each spec column, where it is in the file's header; rejects files that lack
@@ -169,59 +242,65 @@ fn build_row<'a>(
         .collect()
 }
 
-fn read_ndjson(spec: &TableSpec, file: &str, input: impl BufRead) -> Result<ParsedFile> {
-    let mut parsed = ParsedFile {
-        rows: Vec::new(),
-        rejected: Vec::new(),
+/// Reads one NDJSON line into `chunk` (blank lines are skipped); `false` at the end
+/// of the file.
+fn ndjson_line(
+    spec: &TableSpec,
+    file: &str,
+    lines: &mut std::io::Lines<BufReader<Box<dyn Read>>>,
+    line_no: &mut u64,
+    chunk: &mut ParsedChunk,
+) -> Result<bool> {
+    let Some(line) = lines.next() else {
+        return Ok(false);
     };
-    for (i, line) in input.lines().enumerate() {
-        let line_no = i as u64 + 1;
-        let text = line.map_err(|e| Error::BadFile {
-            file: file.into(),
-            reason: format!("line {line_no}: {e}"),
-        })?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let reject = |field: &str, reason: String| Rejected {
-            file: file.into(),
-            line: line_no,
-            field: field.into(),
-            reason,
-            raw: text.clone(),
-        };
-        let object = match serde_json::from_str::<Json>(&text) {
-            Ok(Json::Object(map)) => map,
-            Ok(_) => {
-                parsed.rejected.push(reject("", "not a JSON object".into()));
-                continue;
-            }
-            Err(e) => {
-                parsed
-                    .rejected
-                    .push(reject("", format!("invalid JSON: {e}")));
-                continue;
-            }
-        };
-        if !spec.ignore_unknown_columns
-            && let Some(unknown) = object.keys().find(|k| spec.column(k).is_none())
-        {
-            let reason = format!("unknown column for table {}", spec.name);
-            parsed.rejected.push(reject(unknown, reason));
-            continue;
-        }
-        let positions: Vec<Option<usize>> = (0..spec.columns.len()).map(Some).collect();
-        let cell = |pos: Option<usize>| match pos
-            .and_then(|p| spec.columns.get(p))
-            .and_then(|c| object.get(c.name))
-        {
-            Some(v) => Cell::Json(v),
-            None => Cell::Missing,
-        };
-        match build_row(spec, &positions, cell) {
-            Ok(row) => parsed.rows.push(row),
-            Err((field, reason)) => parsed.rejected.push(reject(&field, reason)),
-        }
+    *line_no += 1;
+    let line_no = *line_no;
+    let text = line.map_err(|e| Error::BadFile {
+        file: file.into(),
+        reason: format!("line {line_no}: {e}"),
+    })?;
+    if text.trim().is_empty() {
+        return Ok(true);
     }
-    Ok(parsed)
+    let reject = |field: &str, reason: String| Rejected {
+        file: file.into(),
+        line: line_no,
+        field: field.into(),
+        reason,
+        raw: text.clone(),
+    };
+    let object = match serde_json::from_str::<Json>(&text) {
+        Ok(Json::Object(map)) => map,
+        Ok(_) => {
+            chunk.rejected.push(reject("", "not a JSON object".into()));
+            return Ok(true);
+        }
+        Err(e) => {
+            chunk
+                .rejected
+                .push(reject("", format!("invalid JSON: {e}")));
+            return Ok(true);
+        }
+    };
+    if !spec.ignore_unknown_columns
+        && let Some(unknown) = object.keys().find(|k| spec.column(k).is_none())
+    {
+        let reason = format!("unknown column for table {}", spec.name);
+        chunk.rejected.push(reject(unknown, reason));
+        return Ok(true);
+    }
+    let positions: Vec<Option<usize>> = (0..spec.columns.len()).map(Some).collect();
+    let cell = |pos: Option<usize>| match pos
+        .and_then(|p| spec.columns.get(p))
+        .and_then(|c| object.get(c.name))
+    {
+        Some(v) => Cell::Json(v),
+        None => Cell::Missing,
+    };
+    match build_row(spec, &positions, cell) {
+        Ok(row) => chunk.rows.push(row),
+        Err((field, reason)) => chunk.rejected.push(reject(&field, reason)),
+    }
+    Ok(true)
 }

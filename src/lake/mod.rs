@@ -1,37 +1,41 @@
-//! The Parquet lake: one folder per canonical table, one immutable Parquet file per
-//! write, on `object_store` so a local folder and a bucket are the same code.
+//! The Parquet lake: one folder per canonical table, immutable Parquet files written
+//! in groups, on `object_store` so a local folder and a bucket are the same code.
 //!
 //! Guarantees (see ARCHITECTURE.md, "The lake"):
-//! - **Atomic**: a file appears whole or not at all (`put` stages and renames).
-//! - **Idempotent**: a file's name is the hash of its rows, so writing the same rows
-//!   again rewrites the same file; a record written again with new content lands in a
-//!   new file and the engine keeps, per natural key, the version with the newest
-//!   `_ingested_at`.
+//! - **Atomic**: a write of any size appears whole or not at all: its parts are
+//!   staged outside the table and a reader counts a group only when all its parts
+//!   are in place ([`writer`], [`listing`]).
+//! - **Idempotent**: file names derive from the rows' content, so writing the same
+//!   rows again leaves the same files; a record written again with new content lands
+//!   in a new file and the engine keeps, per natural key, the version with the
+//!   newest `_ingested_at`.
+//! - **Compactable**: [`compact`] rewrites a table's visible files as few sorted
+//!   files with one row per key, without a moment where a reader sees neither.
 //!
 //! The lake never interprets rows; it only stores and lists them.
 
 pub mod batch;
+pub mod compact;
+mod encode;
 mod existing;
+pub mod listing;
+pub mod names;
 pub mod tables;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, TimestampMicrosecondArray, UInt32Array};
-use datafusion::arrow::compute::take_record_batch;
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
-use futures::TryStreamExt;
+use datafusion::arrow::array::RecordBatch;
+use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use batch::{BatchBuilder, Value};
-use tables::{TableSpec, UTC};
+use tables::TableSpec;
 
 /// What [`Lake::write_changed`] wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -57,17 +61,25 @@ pub struct Lake {
     url: String,
     local_root: PathBuf,
     snapshots: existing::Snapshots,
+    /// Compact a table after a write leaves it with more visible files than this
+    /// (0: never).
+    compact_after_files: usize,
 }
+
+/// Visible files of a table above which a write compacts it (`[lake]
+/// compact_after_files`): each file costs a listing entry, a footer read and a
+/// scan task on every query.
+pub const DEFAULT_COMPACT_AFTER_FILES: usize = 64;
 
 /// What one write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteSummary {
-    /// Table written.
+    /// Table (folder) written.
     pub table: String,
-    /// Rows in the file (after collapsing repeated keys within the batch).
+    /// Rows in the files (after collapsing repeated keys within each part).
     pub rows: usize,
-    /// Object path of the file.
-    pub file: String,
+    /// Object paths of the files, in part order (empty when nothing was written).
+    pub files: Vec<String>,
 }
 
 impl Lake {
@@ -91,7 +103,14 @@ impl Lake {
             root,
             local_root: abs,
             snapshots: existing::Snapshots::default(),
+            compact_after_files: DEFAULT_COMPACT_AFTER_FILES,
         })
+    }
+
+    /// Sets the auto-compaction threshold (0 turns it off).
+    pub fn with_compact_after_files(mut self, files: usize) -> Lake {
+        self.compact_after_files = files;
+        self
     }
 
     /// The store, for registering with the query engine.
@@ -107,24 +126,6 @@ impl Lake {
     /// URL of a table's folder (ends with `/`), as DataFusion lists it.
     pub fn table_url(&self, table: &str) -> String {
         format!("{}/{table}/", self.url)
-    }
-
-    /// The Parquet files of a table, sorted by path.
-    pub async fn files(&self, table: &str) -> Result<Vec<String>> {
-        let prefix = self.root.clone().join(table);
-        let mut files: Vec<String> = self
-            .store
-            .list(Some(&prefix))
-            .map_ok(|meta| meta.location.to_string())
-            .try_filter(|p| futures::future::ready(p.ends_with(".parquet")))
-            .try_collect()
-            .await
-            .map_err(|source| Error::Lake {
-                path: prefix.to_string(),
-                source,
-            })?;
-        files.sort();
-        Ok(files)
     }
 
     /// Writes typed rows (in `spec`'s column order) as one file; see [`Lake::write`].
@@ -147,7 +148,7 @@ impl Lake {
         for row in &rows {
             builder.push(row)?;
         }
-        let batch = last_row_per_key(spec, &builder.finish()?)?;
+        let batch = encode::last_row_per_key(spec, &builder.finish()?)?;
         let (changed, updated) = self.only_changed(spec, batch).await?;
         let rows = self.write(spec, &changed).await?.rows;
         Ok(Changed {
@@ -156,42 +157,21 @@ impl Lake {
         })
     }
 
-    /// Writes a batch of `spec`'s rows as one new, immutable Parquet file.
+    /// Writes a batch of `spec`'s rows as one write (one file unless the batch is
+    /// larger than a part); see [`writer`].
     ///
     /// Rows repeating a natural key within the batch collapse to the last one. An empty
     /// batch writes nothing.
     pub async fn write(&self, spec: &TableSpec, batch: &RecordBatch) -> Result<WriteSummary> {
-        let batch = last_row_per_key(spec, batch)?;
-        if batch.num_rows() == 0 {
-            return Ok(WriteSummary {
-                table: spec.name.into(),
-                rows: 0,
-                file: String::new(),
-            });
-        }
-        let name = format!("part-{}.parquet", content_hash(&batch)?);
-        let stored = with_ingested_at(spec, &batch, next_ingest_time())?;
-        let bytes = encode_parquet(spec.name, &stored)?;
-        let location = self.root.clone().join(spec.name).join(name.as_str());
-        self.store
-            .put(&location, PutPayload::from(bytes))
-            .await
-            .map_err(|source| Error::Lake {
-                path: location.to_string(),
-                source,
-            })?;
-        tracing::debug!(table = spec.name, rows = stored.num_rows(), file = %location, "Wrote lake file.");
-        Ok(WriteSummary {
-            table: spec.name.into(),
-            rows: stored.num_rows(),
-            file: location.to_string(),
-        })
+        let mut writer = self.begin_write(spec);
+        writer.write_batch(batch).await?;
+        writer.commit().await
     }
 }
 
 /// Strictly increasing microsecond timestamps within the process, so two writes in
 /// the same microsecond still order.
-fn next_ingest_time() -> i64 {
+pub(crate) fn next_ingest_time() -> i64 {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = chrono::Utc::now().timestamp_micros();
     let mut prev = LAST.load(Ordering::Relaxed);
@@ -204,62 +184,14 @@ fn next_ingest_time() -> i64 {
     }
 }
 
-fn last_row_per_key(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch> {
-    let keys = existing::render_rows(batch, spec.key, spec.name)?;
-    let mut last = std::collections::HashMap::with_capacity(keys.len());
-    for (row, key) in keys.iter().enumerate() {
-        last.insert(key.as_str(), row);
-    }
-    if last.len() == keys.len() {
-        return Ok(batch.clone());
-    }
-    let keep: Vec<u32> = keys
-        .iter()
-        .enumerate()
-        .filter(|(row, key)| last.get(key.as_str()) == Some(row))
-        .map(|(row, _)| row as u32)
-        .collect();
-    take_record_batch(batch, &UInt32Array::from(keep)).map_err(|e| Error::encode(spec.name, e))
-}
-
-/// SHA-256 of the batch's Arrow IPC encoding: equal rows give equal names.
-fn content_hash(batch: &RecordBatch) -> Result<String> {
-    let mut buf = Vec::new();
-    {
-        let mut writer =
-            datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut buf, &batch.schema())
-                .map_err(|e| Error::encode("hash", e))?;
-        writer.write(batch).map_err(|e| Error::encode("hash", e))?;
-        writer.finish().map_err(|e| Error::encode("hash", e))?;
-    }
-    Ok(short_sha256(&buf, 16))
-}
-
 /// The first `bytes` bytes of the SHA-256 of `data`, as hex: the content ids of
 /// files, billing lines and quarantined records.
 pub fn short_sha256(data: &[u8], bytes: usize) -> String {
-    Sha256::digest(data)
-        .iter()
-        .take(bytes)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    encode::hex_prefix(&Sha256::digest(data), bytes)
 }
 
-fn with_ingested_at(spec: &TableSpec, batch: &RecordBatch, at: i64) -> Result<RecordBatch> {
-    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-    let ingested = TimestampMicrosecondArray::from(vec![at; batch.num_rows()]).with_timezone(UTC);
-    columns.push(Arc::new(ingested));
-    RecordBatch::try_new(spec.stored_schema(), columns).map_err(|e| Error::encode(spec.name, e))
-}
-
-fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Vec<u8>> {
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build();
-    let mut buf = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))
-        .map_err(|e| Error::encode(table, e))?;
-    writer.write(batch).map_err(|e| Error::encode(table, e))?;
-    writer.close().map_err(|e| Error::encode(table, e))?;
-    Ok(buf)
+/// [`short_sha256`] (16 bytes) of data fed to `hasher` piece by piece, for ids
+/// over more data than is worth holding at once.
+pub fn short_sha256_of(hasher: Sha256) -> String {
+    encode::hex_prefix(&hasher.finalize(), 16)
 }

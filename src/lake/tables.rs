@@ -73,6 +73,10 @@ pub struct TableSpec {
     pub columns: Vec<ColumnSpec>,
     /// Natural key: a record with the same key is a new version of the same thing.
     pub key: &'static [&'static str],
+    /// The order compaction writes rows in (then the natural key): the columns the
+    /// queries filter on first, usually the event time, so that the row groups'
+    /// min/max statistics let a time window skip most of a table.
+    pub sort: &'static [&'static str],
     /// Whether input columns not listed here are ignored (true for FOCUS billing,
     /// whose files carry dozens of optional columns) or rejected (catches typos).
     pub ignore_unknown_columns: bool,
@@ -156,6 +160,7 @@ fn deployments() -> TableSpec {
             col("url", Text),
         ],
         key: &["deployment_id"],
+        sort: &["finished_at", "service"],
         ignore_unknown_columns: false,
     }
 }
@@ -176,6 +181,7 @@ fn commits() -> TableSpec {
             col("pr_merged_at", Timestamp),
         ],
         key: &["repo", "commit_sha"],
+        sort: &["repo", "committed_at"],
         ignore_unknown_columns: false,
     }
 }
@@ -185,6 +191,7 @@ fn deployment_commits() -> TableSpec {
         name: "deployment_commits",
         columns: vec![req("deployment_id", Text), req("commit_sha", Text)],
         key: &["deployment_id", "commit_sha"],
+        sort: &["deployment_id"],
         ignore_unknown_columns: false,
     }
 }
@@ -209,6 +216,7 @@ fn pull_requests() -> TableSpec {
             col("url", Text),
         ],
         key: &["pr_id"],
+        sort: &["created_at", "repo"],
         ignore_unknown_columns: false,
     }
 }
@@ -229,6 +237,7 @@ fn incidents() -> TableSpec {
             col("caused_by_commit_sha", Text),
         ],
         key: &["incident_id"],
+        sort: &["started_at", "service"],
         ignore_unknown_columns: false,
     }
 }
@@ -253,6 +262,7 @@ fn tickets() -> TableSpec {
             col("labels", TextList),
         ],
         key: &["ticket_id"],
+        sort: &["created_at"],
         ignore_unknown_columns: false,
     }
 }
@@ -268,6 +278,7 @@ fn ticket_transitions() -> TableSpec {
             col("to_category", Text),
         ],
         key: &["ticket_id", "at", "to_status"],
+        sort: &["at", "ticket_id"],
         ignore_unknown_columns: false,
     }
 }
@@ -287,6 +298,7 @@ fn platform_actions() -> TableSpec {
             col("status", Text),
         ],
         key: &["action_id"],
+        sort: &["requested_at", "team"],
         ignore_unknown_columns: false,
     }
 }
@@ -302,6 +314,7 @@ fn services() -> TableSpec {
             col("on_platform", Bool),
         ],
         key: &["service"],
+        sort: &["service"],
         ignore_unknown_columns: false,
     }
 }
@@ -327,6 +340,7 @@ pub fn costs() -> TableSpec {
         name: "costs",
         columns,
         key: &["x_line_id"],
+        sort: &["ChargePeriodStart", "BillingAccountId"],
         ignore_unknown_columns: true,
     }
 }
@@ -419,6 +433,7 @@ pub fn cost_imports() -> TableSpec {
             col("files", TextList),
         ],
         key: &["provider", "billing_account_id", "billing_period_start"],
+        sort: &["billing_period_start", "provider", "billing_account_id"],
         ignore_unknown_columns: false,
     }
 }
@@ -440,6 +455,7 @@ pub fn cost_files() -> TableSpec {
             col("notes", TextList),
         ],
         key: &["file_sha256"],
+        sort: &["file_sha256"],
         ignore_unknown_columns: false,
     }
 }
@@ -458,6 +474,7 @@ fn quarantine() -> TableSpec {
             col("raw", Text),
         ],
         key: &["quarantine_id"],
+        sort: &["target_table", "source_file", "record"],
         ignore_unknown_columns: false,
     }
 }
@@ -475,6 +492,7 @@ pub fn okr_checkins() -> TableSpec {
             req("n", ColumnType::Int),
         ],
         key: &["okr_id", "kr_id", "date"],
+        sort: &["date", "okr_id"],
         ignore_unknown_columns: false,
     }
 }
@@ -493,6 +511,7 @@ pub fn scorecard_results() -> TableSpec {
             req("level", Text),
         ],
         key: &["service", "rule_id", "date"],
+        sort: &["date", "service"],
         ignore_unknown_columns: false,
     }
 }
@@ -540,6 +559,16 @@ mod tests {
                     .column(k)
                     .unwrap_or_else(|| panic!("{}.{k} missing", t.name));
                 assert!(c.required, "{}.{k} must be required", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_sort_column_exists() {
+        for t in all_tables() {
+            assert!(!t.sort.is_empty(), "{} has no sort order", t.name);
+            for c in t.sort {
+                assert!(t.column(c).is_some(), "{}.{c} missing", t.name);
             }
         }
     }

@@ -256,3 +256,26 @@ async fn unreadable_records_are_named_and_quarantined() {
             .contains("invalid JSON")
     );
 }
+
+#[tokio::test]
+async fn a_bad_record_after_the_first_chunk_still_writes_nothing() {
+    let (dir, lake) = temp_lake();
+    let mut text = String::from(HEADER);
+    let n = northstar::import::CHUNK_RECORDS + 5_000;
+    for i in 0..n {
+        text.push_str(&format!("I{i},api,2024-03-05T13:00:00Z,\n"));
+    }
+    text.push_str("I-last,api,not-a-time,\n");
+    let file = write_file(dir.path(), "long.csv", &text);
+    let err = import_files(&lake, "incidents", &[file], ImportOptions::default())
+        .await
+        .expect_err("bad last record");
+    assert!(
+        matches!(err, Error::BadRecord { line, .. } if line == n as u64 + 2),
+        "{err}"
+    );
+    assert!(lake.files("incidents").await.unwrap_or_default().is_empty());
+    let staging = lake.local_root().join("_staging");
+    let left = std::fs::read_dir(&staging).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "the aborted write left staged parts");
+}
