@@ -41,15 +41,9 @@ month_days AS (
 daily AS (
     SELECT team, currency, day, cost, lines, max(day) OVER () AS last_actual_day
     FROM (
-        SELECT
-            team,
-            currency,
-            CAST(day AS DATE) AS day,
-            sum(effective_cost) AS cost,
-            count(DISTINCT line_no) AS lines
-        FROM cost_lines
+        SELECT team, currency, CAST(day AS DATE) AS day, cost, lines
+        FROM team_daily_costs
         WHERE day < $to
-        GROUP BY 1, 2, 3
     )
 ),
 marked AS (

@@ -34,6 +34,10 @@ pub const STAGING_AFTER_ENRICH: &[(&str, &str)] = &[
         "cost_lines",
         include_str!("../../queries/staging/cost_lines.sql"),
     ),
+    (
+        "team_daily_costs",
+        include_str!("../../queries/staging/team_daily_costs.sql"),
+    ),
 ];
 
 /// Metric queries by id.
