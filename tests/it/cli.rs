@@ -24,30 +24,37 @@ fn golden_lake_via_cli(lake: &str) {
     }
 }
 
-#[test]
-fn compute_output_matches_the_json_schema() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let lake = dir.path().join("lake").to_string_lossy().into_owned();
-    golden_lake_via_cli(&lake);
-    let out_file = dir.path().join("metrics.json");
-    let out = northstar(&[
+/// Runs `compute` over the golden fixture's window with `extra` flags, writing
+/// `out_file`, and returns the document.
+fn compute_golden(lake: &str, out_file: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let out_path = out_file.to_string_lossy().into_owned();
+    let mut args = vec![
         "--lake",
-        &lake,
+        lake,
         "compute",
         "--from",
         "2024-03-04",
         "--to",
         "2024-03-18",
         "--out",
-        &out_file.to_string_lossy(),
-    ]);
+        &out_path,
+    ];
+    args.extend_from_slice(extra);
+    let out = northstar(&args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&out_file).expect("metrics.json")).expect("json");
+    serde_json::from_slice(&std::fs::read(out_file).expect("metrics.json")).expect("json")
+}
+
+#[test]
+fn compute_output_matches_the_json_schema() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let lake = dir.path().join("lake").to_string_lossy().into_owned();
+    golden_lake_via_cli(&lake);
+    let doc = compute_golden(&lake, &dir.path().join("metrics.json"), &[]);
     let validator = crate::support::metrics_schema();
     crate::support::assert_valid_metrics(&validator, &doc);
     assert_eq!(doc["dora"]["org"]["deployment_frequency"]["n"], 10);
@@ -65,29 +72,7 @@ fn compute_sections_selects_what_is_computed() {
     let dir = tempfile::tempdir().expect("tmp");
     let lake = dir.path().join("lake").to_string_lossy().into_owned();
     golden_lake_via_cli(&lake);
-    let compute = |extra: &[&str], name: &str| -> serde_json::Value {
-        let out_file = dir.path().join(name);
-        let mut args = vec![
-            "--lake",
-            &lake,
-            "compute",
-            "--from",
-            "2024-03-04",
-            "--to",
-            "2024-03-18",
-            "--out",
-        ];
-        let out_path = out_file.to_string_lossy().into_owned();
-        args.push(&out_path);
-        args.extend_from_slice(extra);
-        let out = northstar(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&std::fs::read(&out_file).expect("json")).expect("json")
-    };
+    let compute = |extra: &[&str], name: &str| compute_golden(&lake, &dir.path().join(name), extra);
     let full = compute(&[], "full.json");
     let dora = compute(&["--sections", "dora"], "dora.json");
     assert_eq!(dora["sections"], serde_json::json!(["dora"]));
