@@ -16,7 +16,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::LogicalPlan;
 
 use super::derived::external;
-use super::lazy::{LazyTable, Rows, run_plan_batches};
+use super::lazy::{Rows, run_plan_batches};
 use super::{Engine, columns};
 use crate::config::cost::{AllocationRule, CostConfig};
 use crate::enrich::cost_allocation::{Allocation, CostLine, allocate};
@@ -61,10 +61,7 @@ impl Engine {
             rules: cost.effective_rules(),
         });
         let schema = allocation_batch(&[])?.schema();
-        let allocation = LazyTable::new("cost_allocation", schema, rows);
-        self.ctx
-            .register_table("cost_allocation", Arc::new(allocation))
-            .map_err(|e| Error::query("cost_allocation", e))?;
+        self.register_lazy("cost_allocation", schema, rows)?;
         self.register_memory("cost_budgets", budget_batch(cost)?)?;
         self.register_memory("exchange_rates", rate_batch(cost)?)?;
         Ok(())

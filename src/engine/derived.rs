@@ -13,7 +13,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::LogicalPlan;
 use tokio::sync::OnceCell;
 
-use super::lazy::{LazyTable, Rows, run_plan_batches};
+use super::lazy::{Rows, run_plan_batches};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
 use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
@@ -115,10 +115,7 @@ impl Engine {
                 enrichment: Arc::clone(&enrichment),
                 which,
             });
-            let table = LazyTable::new(name, string_schema(&names), rows);
-            self.ctx
-                .register_table(name, Arc::new(table))
-                .map_err(|e| Error::query(name, e))?;
+            self.register_lazy(name, string_schema(&names), rows)?;
         }
         Ok(())
     }

@@ -162,7 +162,17 @@ impl Engine {
         let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
         let schema = Arc::clone(df.schema().inner());
         let plan = df.logical_plan().clone();
-        let table = LazyTable::new(name, schema, Arc::new(PlanRows(plan)));
+        self.register_lazy(name, schema, Arc::new(PlanRows(plan)))
+    }
+
+    /// Registers a [`LazyTable`] named `name` with `schema`, filled from `rows`.
+    fn register_lazy(
+        &self,
+        name: &str,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        rows: Arc<dyn lazy::Rows>,
+    ) -> Result<()> {
+        let table = LazyTable::new(name, schema, rows);
         self.ctx
             .register_table(name, Arc::new(table))
             .map_err(|e| Error::query(name, e))?;

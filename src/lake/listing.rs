@@ -185,7 +185,13 @@ impl Lake {
             tracing::warn!(file = %meta.location, "Removing a part of a write that never completed.");
             removed += self.delete_if_present(&meta.location).await?;
         }
-        removed += self.sweep_staging(cutoff).await?;
+        // Staged parts belong to writes that may still be running (a long import
+        // stages its first parts hours before it commits), so they get a day, not
+        // the replaced files' grace: a sweep with no grace must not pull the parts
+        // from under a write in progress.
+        let staging_cutoff =
+            cutoff.min(Utc::now() - chrono::Duration::hours(STAGING_MIN_AGE_HOURS));
+        removed += self.sweep_staging(staging_cutoff).await?;
         Ok(removed)
     }
 
@@ -220,6 +226,9 @@ impl Lake {
         }
     }
 }
+
+/// How old a staged part must be before a sweep takes it for a crashed write's.
+const STAGING_MIN_AGE_HOURS: i64 = 24;
 
 fn old(meta: &ObjectMeta, cutoff: DateTime<Utc>) -> bool {
     meta.last_modified <= cutoff
