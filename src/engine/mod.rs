@@ -129,7 +129,8 @@ impl Engine {
             .map_err(|e| Error::query(&versions, e))?;
         // One file never holds two versions of a key (the writer keeps the last), nor
         // does one compacted group, so those need no newest-version window.
-        let sql = if listing.files.len() <= 1 || listing.keys_unique() {
+        let unique = listing.files.len() <= 1 || listing.keys_unique();
+        let sql = if unique {
             format!("SELECT * FROM \"{versions}\"")
         } else {
             // Glue, not a metric: identifiers come from the static table specs.
@@ -141,7 +142,13 @@ impl Engine {
                 keys = keys.join(", "),
             )
         };
-        self.register_view(spec.name, &sql).await
+        if unique {
+            // Nothing to derive: queries read the files directly, with their column
+            // and row-group pruning, and nothing is held in memory for them.
+            self.register_plain_view(spec.name, &sql).await
+        } else {
+            self.register_view(spec.name, &sql).await
+        }
     }
 
     async fn register_views(&self, views: &[(&str, &str)]) -> Result<()> {
@@ -155,14 +162,19 @@ impl Engine {
     /// plain view for the [`STREAMED`] ones.
     async fn register_view(&self, name: &str, sql: &str) -> Result<()> {
         if STREAMED.contains(&name) {
-            let ddl = format!("CREATE VIEW \"{name}\" AS {sql}");
-            self.execute(name, &ddl, &Params::new()).await?;
-            return Ok(());
+            return self.register_plain_view(name, sql).await;
         }
         let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
         let schema = Arc::clone(df.schema().inner());
         let plan = df.logical_plan().clone();
         self.register_lazy(name, schema, Arc::new(PlanRows(plan)))
+    }
+
+    /// Registers `sql` as a view: run again by every query that reads it.
+    async fn register_plain_view(&self, name: &str, sql: &str) -> Result<()> {
+        let ddl = format!("CREATE VIEW \"{name}\" AS {sql}");
+        self.execute(name, &ddl, &Params::new()).await?;
+        Ok(())
     }
 
     /// Registers a [`LazyTable`] named `name` with `schema`, filled from `rows`.
