@@ -34,6 +34,17 @@ async fn deployments_count(lake: &northstar::lake::Lake) -> i64 {
         .unwrap_or(-1)
 }
 
+/// Starts `run`, waits `delay_ms` and kills it (SIGKILL on Unix); true when it was
+/// still running then (it may already have finished).
+fn kill_after(run: &impl Fn() -> std::process::Child, delay_ms: u64) -> bool {
+    let mut child = run();
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let running = matches!(child.try_wait(), Ok(None));
+    let _ = child.kill();
+    let _ = child.wait();
+    running
+}
+
 #[tokio::test]
 async fn kill_during_import_leaves_a_consistent_lake() {
     let (dir, lake) = temp_lake();
@@ -51,13 +62,9 @@ async fn kill_during_import_leaves_a_consistent_lake() {
     let mut outcomes = Vec::new();
     let mut killed_while_running = 0;
     for delay_ms in [5_u64, 40, 150, 400, 900, 1_500] {
-        let mut child = run();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        if matches!(child.try_wait(), Ok(None)) {
+        if kill_after(&run, delay_ms) {
             killed_while_running += 1;
         }
-        let _ = child.kill(); // SIGKILL on Unix; the process may already have finished.
-        let _ = child.wait();
         let n = deployments_count(&lake).await;
         assert!(
             n == 0 || n == ROWS as i64,
@@ -484,13 +491,9 @@ async fn kill_during_compaction_leaves_the_same_rows() {
     };
     let mut killed_while_running = 0;
     for delay_ms in [5_u64, 40, 150, 400, 900, 1_500] {
-        let mut child = run();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        if matches!(child.try_wait(), Ok(None)) {
+        if kill_after(&run, delay_ms) {
             killed_while_running += 1;
         }
-        let _ = child.kill();
-        let _ = child.wait();
         let got = query(
             &lake,
             "SELECT status, count(*) AS n FROM deployments GROUP BY status ORDER BY status",
