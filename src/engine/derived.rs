@@ -28,7 +28,16 @@ struct Enrichment {
     given: LogicalPlan,
     incidents: LogicalPlan,
     link_window_us: i64,
-    result: OnceCell<Arc<Enriched>>,
+    /// Both tables' rows, built together: Arrow batches share their buffers with
+    /// the tables that serve them, so nothing of enrichment's result is held twice.
+    result: OnceCell<EnrichedBatches>,
+}
+
+/// [`Enriched`] as the two tables' batches.
+#[derive(Debug)]
+struct EnrichedBatches {
+    shipped_commits: RecordBatch,
+    incident_links: RecordBatch,
 }
 
 /// Which derived table a [`DerivedRows`] serves.
@@ -124,24 +133,18 @@ impl Engine {
 #[async_trait]
 impl Rows for DerivedRows {
     async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
-        let enriched = self.enrichment.enriched(session).await?;
-        let (names, rows) = match self.which {
-            Derived::ShippedCommits => (SHIPPED_COLUMNS, &enriched.deployment_commits),
-            Derived::IncidentLinks => (LINK_COLUMNS, &enriched.incident_links),
+        let batches = self.enrichment.batches(session).await?;
+        let batch = match self.which {
+            Derived::ShippedCommits => &batches.shipped_commits,
+            Derived::IncidentLinks => &batches.incident_links,
         };
-        let batch = string_batch(
-            &names,
-            rows.iter().map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )
-        .map_err(external)?;
-        Ok(vec![vec![batch]])
+        Ok(vec![vec![batch.clone()]])
     }
 }
 
 impl Enrichment {
-    async fn enriched(&self, session: &dyn Session) -> DfResult<Arc<Enriched>> {
-        let result = self
-            .result
+    async fn batches(&self, session: &dyn Session) -> DfResult<&EnrichedBatches> {
+        self.result
             .get_or_try_init(|| async {
                 let inputs = self.inputs(session).await?;
                 let enriched = tokio::task::spawn_blocking(move || enrich::enrich(&inputs))
@@ -152,10 +155,9 @@ impl Enrichment {
                     incident_links = enriched.incident_links.len(),
                     "Enriched the lake."
                 );
-                Ok::<_, DataFusionError>(Arc::new(enriched))
+                as_batches(&enriched).map_err(external)
             })
-            .await?;
-        Ok(Arc::clone(result))
+            .await
     }
 
     async fn inputs(&self, session: &dyn Session) -> DfResult<Inputs> {
@@ -234,6 +236,19 @@ fn add_incidents(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn as_batches(enriched: &Enriched) -> Result<EnrichedBatches> {
+    let batch = |names: &[&str; 3], rows: &[(String, String, &'static str)]| {
+        string_batch(
+            names,
+            rows.iter().map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
+        )
+    };
+    Ok(EnrichedBatches {
+        shipped_commits: batch(&SHIPPED_COLUMNS, &enriched.deployment_commits)?,
+        incident_links: batch(&LINK_COLUMNS, &enriched.incident_links)?,
+    })
 }
 
 /// A crate error inside DataFusion's error type (a lazy table fails inside a scan).

@@ -129,26 +129,22 @@ impl Engine {
             .map_err(|e| Error::query(&versions, e))?;
         // One file never holds two versions of a key (the writer keeps the last), nor
         // does one compacted group, so those need no newest-version window.
-        let unique = listing.files.len() <= 1 || listing.keys_unique();
-        let sql = if unique {
-            format!("SELECT * FROM \"{versions}\"")
-        } else {
-            // Glue, not a metric: identifiers come from the static table specs.
-            let keys: Vec<String> = spec.key.iter().map(|k| format!("\"{k}\"")).collect();
-            format!(
-                "SELECT * EXCLUDE (_version_rank) FROM (\
-                 SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY \"{INGESTED_AT}\" DESC) \
-                 AS _version_rank FROM \"{versions}\") WHERE _version_rank = 1",
-                keys = keys.join(", "),
-            )
-        };
-        if unique {
+        if listing.files.len() <= 1 || listing.keys_unique() {
             // Nothing to derive: queries read the files directly, with their column
             // and row-group pruning, and nothing is held in memory for them.
-            self.register_plain_view(spec.name, &sql).await
-        } else {
-            self.register_view(spec.name, &sql).await
+            return self
+                .register_plain_view(spec.name, &format!("SELECT * FROM \"{versions}\""))
+                .await;
         }
+        // Glue, not a metric: identifiers come from the static table specs.
+        let keys: Vec<String> = spec.key.iter().map(|k| format!("\"{k}\"")).collect();
+        let newest = format!(
+            "SELECT * EXCLUDE (_version_rank) FROM (\
+             SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY \"{INGESTED_AT}\" DESC) \
+             AS _version_rank FROM \"{versions}\") WHERE _version_rank = 1",
+            keys = keys.join(", "),
+        );
+        self.register_view(spec.name, &newest).await
     }
 
     async fn register_views(&self, views: &[(&str, &str)]) -> Result<()> {

@@ -35,7 +35,7 @@ pub struct Window {
 /// A top-level section of `metrics.json` that can be computed on its own
 /// (`compute --sections`): a user who wants the DORA figures does not pay for every
 /// cost query. The order here is the order of [`Section::ALL`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     /// `north_star`.
     NorthStar,
@@ -178,17 +178,14 @@ pub async fn compute_sections(
             "min_n": settings.min_n,
         },
     });
-    let partial = Section::ALL.iter().any(|s| !sections.contains(s));
-    if partial {
-        let mut listed: Vec<Section> = sections.to_vec();
-        listed.sort();
-        listed.dedup();
-        doc["sections"] = Json::Array(listed.iter().map(|s| json!(s.key())).collect());
+    let wanted: Vec<Section> = Section::ALL
+        .into_iter()
+        .filter(|s| sections.contains(s))
+        .collect();
+    if wanted.len() < Section::ALL.len() {
+        doc["sections"] = Json::Array(wanted.iter().map(|s| json!(s.key())).collect());
     }
-    for section in Section::ALL {
-        if !sections.contains(&section) {
-            continue;
-        }
+    for section in wanted {
         let started = std::time::Instant::now();
         let value = match section {
             Section::NorthStar => north_star::section(engine, window, config).await?,
@@ -425,4 +422,27 @@ fn empty_metric(def: &MetricDef) -> Json {
     }
     m.insert("low_sample".into(), Json::Bool(true));
     Json::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema names the sections twice (the list `sections` may hold, and the
+    /// ones required without it); both must be [`Section::ALL`], in order.
+    #[test]
+    fn the_schema_knows_every_section() {
+        let schema: Json =
+            serde_json::from_str(include_str!("../../schemas/metrics.schema.json")).expect("json");
+        let keys: Vec<Json> = Section::ALL.iter().map(|s| json!(s.key())).collect();
+        assert_eq!(
+            schema["properties"]["sections"]["items"]["enum"],
+            json!(keys)
+        );
+        assert_eq!(schema["then"]["required"], json!(keys));
+        for section in Section::ALL {
+            assert_eq!(Section::parse(section.key()).ok(), Some(section));
+            assert!(schema["properties"].get(section.key()).is_some());
+        }
+    }
 }
