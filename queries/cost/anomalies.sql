@@ -33,8 +33,8 @@ lines AS (
         c.service,
         c.currency,
         CAST(floor(extract(epoch FROM c.day) / 86400) AS BIGINT) AS di,
-        c.effective_cost
-    FROM cost_lines c
+        c.cost AS effective_cost
+    FROM service_daily_costs c
     CROSS JOIN bounds b
     WHERE c.day < $to
       AND CAST(floor(extract(epoch FROM c.day) / 86400) AS BIGINT) >= b.lookback_di

@@ -38,28 +38,45 @@ monthly AS (
     WHERE CAST(c.day AS DATE) >= b.first_month AND c.day < $to
     GROUP BY 1, 2, 3
 ),
-keys AS (
-    SELECT scope_key, currency, month FROM monthly
-    UNION
-    SELECT scope_key, currency, CAST(month + INTERVAL '1 month' AS DATE) AS month FROM monthly
+-- Each month's figures once as the month itself and once as the next month's
+-- previous month, folded into one row per (key, currency, month): `monthly` is read
+-- once (a second reference would aggregate the cost lines again).
+shifted AS (
+    SELECT
+        scope_key,
+        currency,
+        CASE s.shift WHEN 0 THEN month ELSE CAST(month + INTERVAL '1 month' AS DATE) END AS month,
+        CASE s.shift WHEN 0 THEN cost END AS cost,
+        CASE s.shift WHEN 0 THEN n END AS n,
+        CASE s.shift WHEN 1 THEN cost END AS previous_cost,
+        CASE s.shift WHEN 1 THEN n END AS previous_n
+    FROM monthly
+    CROSS JOIN (VALUES (0), (1)) AS s(shift)
+),
+keyed AS (
+    SELECT
+        scope_key,
+        currency,
+        month,
+        max(cost) AS cost,
+        max(n) AS n,
+        max(previous_cost) AS previous_cost,
+        max(previous_n) AS previous_n
+    FROM shifted
+    GROUP BY scope_key, currency, month
 )
 SELECT
     k.scope_key,
     k.month AS period_start,
     k.currency,
-    COALESCE(c.n, 0) AS n,
-    COALESCE(c.cost, 0.0) AS cost,
-    COALESCE(p.cost, 0.0) AS previous_cost,
-    COALESCE(c.cost, 0.0) - COALESCE(p.cost, 0.0) AS change,
-    (COALESCE(c.cost, 0.0) - p.cost) / NULLIF(p.cost, 0.0) AS change_ratio,
-    COALESCE(p.n, 0) AS previous_n,
+    COALESCE(k.n, 0) AS n,
+    COALESCE(k.cost, 0.0) AS cost,
+    COALESCE(k.previous_cost, 0.0) AS previous_cost,
+    COALESCE(k.cost, 0.0) - COALESCE(k.previous_cost, 0.0) AS change,
+    (COALESCE(k.cost, 0.0) - k.previous_cost) / NULLIF(k.previous_cost, 0.0) AS change_ratio,
+    COALESCE(k.previous_n, 0) AS previous_n,
     CAST(k.month + INTERVAL '1 month' AS DATE) <= CAST($to AS DATE) AS complete
-FROM keys k
+FROM keyed k
 JOIN months m ON m.month = k.month
-LEFT JOIN monthly c
-    ON c.scope_key = k.scope_key AND c.currency = k.currency AND c.month = k.month
-LEFT JOIN monthly p
-    ON p.scope_key = k.scope_key AND p.currency = k.currency
-   AND p.month = CAST(k.month - INTERVAL '1 month' AS DATE)
 WHERE k.scope_key IS NOT NULL
 ORDER BY k.scope_key, k.month, k.currency

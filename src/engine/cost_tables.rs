@@ -11,9 +11,11 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::Session;
+use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::datasource::MemTable;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
 
 use super::derived::external;
 use super::lazy::{Rows, run_plan_batches};
@@ -61,13 +63,19 @@ impl Engine {
             rules: cost.effective_rules(),
         });
         let schema = allocation_batch(&[])?.schema();
-        self.register_lazy("cost_allocation", schema, rows)?;
+        let fingerprint = self.lineage.derived(
+            "cost_allocation",
+            &[&rows.lines, &rows.owners],
+            &format!("{:?}", rows.rules),
+        );
+        self.register_lazy("cost_allocation", schema, rows, fingerprint)?;
         self.register_memory("cost_budgets", budget_batch(cost)?)?;
         self.register_memory("exchange_rates", rate_batch(cost)?)?;
         Ok(())
     }
 
     fn register_memory(&self, name: &str, batch: RecordBatch) -> Result<()> {
+        self.lineage.rows(name, &batch);
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]])
             .map_err(|e| Error::query(name, e))?;
         self.ctx
@@ -79,7 +87,7 @@ impl Engine {
 
 #[async_trait]
 impl Rows for AllocationRows {
-    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
+    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
         let mut lines = Vec::new();
         for b in &run_plan_batches(&self.lines, session).await? {
             add_lines(&mut lines, b).map_err(external)?;
@@ -100,9 +108,12 @@ impl Rows for AllocationRows {
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         tracing::info!(rows = allocations.len(), "Allocated cost lines.");
-        Ok(vec![vec![
-            allocation_batch(&allocations).map_err(external)?,
-        ]])
+        let batch = allocation_batch(&allocations).map_err(external)?;
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            allocation_batch(&[]).map_err(external)?.schema(),
+            None,
+        )?)
     }
 }
 

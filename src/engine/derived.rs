@@ -9,8 +9,10 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
+use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
 use tokio::sync::OnceCell;
 
 use super::lazy::{Rows, run_plan_batches};
@@ -112,6 +114,13 @@ impl Engine {
             link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
             result: OnceCell::new(),
         });
+        let plans = [
+            &enrichment.deployments,
+            &enrichment.commits,
+            &enrichment.given,
+            &enrichment.incidents,
+        ];
+        let settings = format!("link_window_us={}", enrichment.link_window_us);
         for (name, which, names) in [
             (
                 "deployment_commits",
@@ -124,7 +133,8 @@ impl Engine {
                 enrichment: Arc::clone(&enrichment),
                 which,
             });
-            self.register_lazy(name, string_schema(&names), rows)?;
+            let fingerprint = self.lineage.derived(name, &plans, &settings);
+            self.register_lazy(name, string_schema(&names), rows, fingerprint)?;
         }
         Ok(())
     }
@@ -132,13 +142,17 @@ impl Engine {
 
 #[async_trait]
 impl Rows for DerivedRows {
-    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
+    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
         let batches = self.enrichment.batches(session).await?;
         let batch = match self.which {
             Derived::ShippedCommits => &batches.shipped_commits,
             Derived::IncidentLinks => &batches.incident_links,
         };
-        Ok(vec![vec![batch.clone()]])
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch.clone()]],
+            batch.schema(),
+            None,
+        )?)
     }
 }
 

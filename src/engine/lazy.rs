@@ -25,35 +25,31 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
-use datafusion::physical_plan::{ExecutionPlan, collect_partitioned};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, collect_partitioned, execute_stream};
+use futures::StreamExt;
 use tokio::sync::OnceCell;
 
-/// Where a lazy table's rows come from: partitions of record batches, computed with
-/// the session of the first query that needs them.
+use super::materialise::{DerivedStore, Stored};
+use super::parquet_table;
+
+/// Where a lazy table's rows come from: a physical plan, built with the session of
+/// the first query that needs the rows.
 #[async_trait]
 pub(super) trait Rows: Debug + Send + Sync {
-    /// Computes the rows (called at most once per table).
-    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>>;
+    /// The plan producing the rows (run at most once per table).
+    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>>;
 }
 
-/// The rows of a logical plan (a view's query), partitioned as the plan runs.
+/// The rows of a logical plan (a view's query).
 #[derive(Debug)]
 pub(super) struct PlanRows(pub LogicalPlan);
 
 #[async_trait]
 impl Rows for PlanRows {
-    async fn rows(&self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
-        run_plan(&self.0, session).await
+    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
+        session.create_physical_plan(&self.0).await
     }
-}
-
-/// Runs a logical plan to its output partitions.
-pub(super) async fn run_plan(
-    plan: &LogicalPlan,
-    session: &dyn Session,
-) -> DfResult<Vec<Vec<RecordBatch>>> {
-    let physical = session.create_physical_plan(plan).await?;
-    collect_partitioned(physical, session.task_ctx()).await
 }
 
 /// Runs a logical plan to one list of batches.
@@ -61,28 +57,44 @@ pub(super) async fn run_plan_batches(
     plan: &LogicalPlan,
     session: &dyn Session,
 ) -> DfResult<Vec<RecordBatch>> {
-    Ok(run_plan(plan, session)
+    let physical = session.create_physical_plan(plan).await?;
+    Ok(collect_partitioned(physical, session.task_ctx())
         .await?
         .into_iter()
         .flatten()
         .collect())
 }
 
-/// A table computed on first scan and kept in memory; see the module docs.
+/// Where a derived table is kept in the lake: the store and the table's
+/// fingerprint there (see [`super::materialise`]).
+#[derive(Debug)]
+pub(super) struct Keep {
+    pub store: Arc<DerivedStore>,
+    pub fingerprint: String,
+}
+
+/// A table computed on first scan; see the module docs.
 #[derive(Debug)]
 pub(super) struct LazyTable {
     name: String,
     schema: SchemaRef,
     rows: Arc<dyn Rows>,
-    table: OnceCell<MemTable>,
+    keep: Option<Keep>,
+    table: OnceCell<Arc<dyn TableProvider>>,
 }
 
 impl LazyTable {
-    /// A table named `name` (for logs) with `schema`, filled from `rows`.
+    /// A table named `name` with `schema`, filled from `rows` and kept in the lake
+    /// when `keep` says where (else in memory).
     /// Every column is declared nullable: the planner's view of a query's output
     /// nullability can be stricter or looser than the batches it produces, and a
     /// nullable declaration is true either way.
-    pub(super) fn new(name: &str, schema: SchemaRef, rows: Arc<dyn Rows>) -> LazyTable {
+    pub(super) fn new(
+        name: &str,
+        schema: SchemaRef,
+        rows: Arc<dyn Rows>,
+        keep: Option<Keep>,
+    ) -> LazyTable {
         let fields: Vec<Field> = schema
             .fields()
             .iter()
@@ -92,37 +104,125 @@ impl LazyTable {
             name: name.to_string(),
             schema: Arc::new(Schema::new(fields)),
             rows,
+            keep,
             table: OnceCell::new(),
         }
     }
 
-    async fn table(&self, session: &dyn Session) -> DfResult<&MemTable> {
+    async fn table(&self, session: &dyn Session) -> DfResult<&Arc<dyn TableProvider>> {
         self.table
             .get_or_try_init(|| async {
                 let started = Instant::now();
-                let mut partitions = self.rows.rows(session).await?;
-                if partitions.is_empty() {
-                    partitions.push(Vec::new());
-                }
-                let rows: usize = partitions.iter().flatten().map(|b| b.num_rows()).sum();
+                let (table, how) = self.derive(session).await?;
                 tracing::debug!(
                     table = %self.name,
-                    rows,
+                    how,
                     ms = started.elapsed().as_millis() as u64,
                     "Derived table."
                 );
-                let partitions = partitions
-                    .into_iter()
-                    .map(|batches| {
-                        batches
-                            .into_iter()
-                            .map(|b| conform(b, &self.schema))
-                            .collect::<DfResult<Vec<_>>>()
-                    })
-                    .collect::<DfResult<Vec<_>>>()?;
-                MemTable::try_new(Arc::clone(&self.schema), partitions)
+                Ok(table)
             })
             .await
+    }
+
+    /// The table's provider, and how it came about (for the log).
+    async fn derive(
+        &self,
+        session: &dyn Session,
+    ) -> DfResult<(Arc<dyn TableProvider>, &'static str)> {
+        if let Some(keep) = &self.keep {
+            if let Some(stored) = keep.store.find(&self.name, &keep.fingerprint).await {
+                return Ok((
+                    self.open(&keep.store, stored, session).await?,
+                    "found in the lake",
+                ));
+            }
+            let plan = self.rows.plan(session).await?;
+            let schema = Arc::clone(&self.schema);
+            let conformed = execute_stream(plan, session.task_ctx())?
+                .map(move |b| b.and_then(|b| conform(b, &schema)));
+            let stream = Box::pin(RecordBatchStreamAdapter::new(
+                Arc::clone(&self.schema),
+                conformed,
+            ));
+            let written = keep
+                .store
+                .write(
+                    &self.name,
+                    &keep.fingerprint,
+                    Arc::clone(&self.schema),
+                    stream,
+                )
+                .await;
+            match written {
+                Ok(stored) => {
+                    let table = self.open(&keep.store, stored, session).await?;
+                    return Ok((table, "derived, kept in the lake"));
+                }
+                Err(e) => tracing::warn!(
+                    table = %self.name,
+                    error = %e,
+                    "Cannot keep a derived table in the lake; deriving it again into memory."
+                ),
+            }
+        }
+        let plan = self.rows.plan(session).await?;
+        let partitions = collect_partitioned(plan, session.task_ctx()).await?;
+        Ok((self.memory(partitions)?, "derived into memory"))
+    }
+
+    /// A provider over rows [`DerivedStore`] kept or found.
+    async fn open(
+        &self,
+        store: &DerivedStore,
+        stored: Stored,
+        session: &dyn Session,
+    ) -> DfResult<Arc<dyn TableProvider>> {
+        match stored {
+            Stored::Memory(batches) => {
+                let n = session.config().target_partitions().max(1);
+                let mut partitions = vec![Vec::new(); n];
+                for (i, b) in batches.into_iter().enumerate() {
+                    partitions[i % n].push(b);
+                }
+                self.memory(partitions)
+            }
+            Stored::File { url, bytes } => {
+                let file = parquet_table(&self.name, &[url], Arc::clone(&self.schema))?;
+                if !store.read_into_memory(bytes) {
+                    return Ok(file);
+                }
+                let plan = file.scan(session, None, &[], None).await?;
+                let partitions = collect_partitioned(plan, session.task_ctx()).await?;
+                store.keep_in_memory(
+                    partitions
+                        .iter()
+                        .flatten()
+                        .map(RecordBatch::get_array_memory_size)
+                        .sum(),
+                );
+                self.memory(partitions)
+            }
+        }
+    }
+
+    fn memory(&self, mut partitions: Vec<Vec<RecordBatch>>) -> DfResult<Arc<dyn TableProvider>> {
+        if partitions.is_empty() {
+            partitions.push(Vec::new());
+        }
+        let partitions = partitions
+            .into_iter()
+            .map(|batches| {
+                batches
+                    .into_iter()
+                    .map(|b| conform(b, &self.schema))
+                    .collect::<DfResult<Vec<_>>>()
+            })
+            .collect::<DfResult<Vec<_>>>()?;
+        Ok(Arc::new(MemTable::try_new(
+            Arc::clone(&self.schema),
+            partitions,
+        )?))
     }
 }
 

@@ -12,12 +12,15 @@ pub mod custom;
 mod derived;
 pub mod focus_checks;
 mod lazy;
+mod lineage;
+pub mod materialise;
 pub mod queries;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -33,7 +36,9 @@ use crate::config::{Config, CostConfig, EngineConfig, MetricSettings};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::{self, INGESTED_AT, TableSpec};
-use lazy::{LazyTable, PlanRows};
+use lazy::{Keep, LazyTable, PlanRows};
+use lineage::Lineage;
+use materialise::DerivedStore;
 
 /// Derived tables and views read from the lake by every query that uses them rather
 /// than kept in memory once derived (see [`lazy`]): the billing lines can be tens of
@@ -47,6 +52,10 @@ pub type Params = HashMap<String, ScalarValue>;
 pub struct Engine {
     ctx: SessionContext,
     custom: Vec<custom::CustomMetric>,
+    /// What each registered table was computed from.
+    lineage: Lineage,
+    /// Where derived tables are kept (None: in memory, `[engine] derived_in_lake`).
+    derived: Option<Arc<DerivedStore>>,
 }
 
 impl Engine {
@@ -82,6 +91,14 @@ impl Engine {
         let engine = Engine {
             ctx,
             custom: Vec::new(),
+            lineage: Lineage::default(),
+            derived: limits.derived_in_lake.then(|| {
+                let budget = limits.derived_memory_mb.saturating_mul(1024 * 1024);
+                Arc::new(DerivedStore::new(
+                    lake,
+                    usize::try_from(budget).unwrap_or(usize::MAX),
+                ))
+            }),
         };
         for spec in tables::all_tables() {
             engine.register_lake_table(lake, &spec).await?;
@@ -106,24 +123,19 @@ impl Engine {
         // The visible files one by one, not the folder: a folder listing would also
         // read parts of a write still committing and files a compaction replaced.
         let listing = lake.listing(spec.name).await?;
-        let provider: Arc<dyn datafusion::catalog::TableProvider> = if listing.files.is_empty() {
+        let provider: Arc<dyn TableProvider> = if listing.files.is_empty() {
             Arc::new(
                 MemTable::try_new(schema, vec![vec![]]).map_err(|e| Error::query(&versions, e))?,
             )
         } else {
-            let urls = listing
+            let urls: Vec<String> = listing
                 .files
                 .iter()
-                .map(|f| ListingTableUrl::parse(format!("file:///{f}")))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::query(&versions, e))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
-            let config = ListingTableConfig::new_with_multi_paths(urls)
-                .with_listing_options(options)
-                .with_schema(schema);
-            Arc::new(ListingTable::try_new(config).map_err(|e| Error::query(&versions, e))?)
+                .map(|f| format!("file:///{f}"))
+                .collect();
+            parquet_table(&versions, &urls, schema).map_err(|e| Error::query(&versions, e))?
         };
+        self.lineage.files(&versions, &listing.versions);
         self.ctx
             .register_table(versions.as_str(), provider)
             .map_err(|e| Error::query(&versions, e))?;
@@ -163,24 +175,33 @@ impl Engine {
         let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
         let schema = Arc::clone(df.schema().inner());
         let plan = df.logical_plan().clone();
-        self.register_lazy(name, schema, Arc::new(PlanRows(plan)))
+        let fingerprint = self.lineage.derived(name, &[&plan], "");
+        self.register_lazy(name, schema, Arc::new(PlanRows(plan)), fingerprint)
     }
 
     /// Registers `sql` as a view: run again by every query that reads it.
     async fn register_plain_view(&self, name: &str, sql: &str) -> Result<()> {
+        let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
+        self.lineage.derived(name, &[df.logical_plan()], "");
         let ddl = format!("CREATE VIEW \"{name}\" AS {sql}");
         self.execute(name, &ddl, &Params::new()).await?;
         Ok(())
     }
 
-    /// Registers a [`LazyTable`] named `name` with `schema`, filled from `rows`.
+    /// Registers a [`LazyTable`] named `name` with `schema`, filled from `rows`,
+    /// kept in the lake under `fingerprint` unless derived tables stay in memory.
     fn register_lazy(
         &self,
         name: &str,
         schema: datafusion::arrow::datatypes::SchemaRef,
         rows: Arc<dyn lazy::Rows>,
+        fingerprint: String,
     ) -> Result<()> {
-        let table = LazyTable::new(name, schema, rows);
+        let keep = self.derived.as_ref().map(|store| Keep {
+            store: Arc::clone(store),
+            fingerprint,
+        });
+        let table = LazyTable::new(name, schema, rows, keep);
         self.ctx
             .register_table(name, Arc::new(table))
             .map_err(|e| Error::query(name, e))?;
@@ -238,6 +259,25 @@ impl Engine {
         );
         Ok(batches)
     }
+}
+
+/// A table over Parquet `urls` (files, one by one) with `schema`.
+fn parquet_table(
+    name: &str,
+    urls: &[String],
+    schema: datafusion::arrow::datatypes::SchemaRef,
+) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+    let urls = urls
+        .iter()
+        .map(ListingTableUrl::parse)
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    tracing::trace!(table = name, "Registered Parquet files.");
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// The runtime: a memory pool shared fairly by the operators that can spill (sorts,

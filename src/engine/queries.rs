@@ -38,6 +38,10 @@ pub const STAGING_AFTER_ENRICH: &[(&str, &str)] = &[
         "team_daily_costs",
         include_str!("../../queries/staging/team_daily_costs.sql"),
     ),
+    (
+        "service_daily_costs",
+        include_str!("../../queries/staging/service_daily_costs.sql"),
+    ),
 ];
 
 /// Metric queries by id.

@@ -33,6 +33,11 @@ pub const STAGING: &str = "_staging";
 pub struct Listing {
     /// Visible files (object paths), sorted.
     pub files: Vec<String>,
+    /// Each visible file's path, size, modification time and e-tag, sorted: what
+    /// tells one version of a file from another. A file's name comes from its rows
+    /// without `_ingested_at`, so writing the same rows again replaces the file
+    /// under the same name with a newer `_ingested_at`.
+    pub versions: Vec<String>,
     /// The groups the visible files belong to.
     groups: BTreeSet<(Origin, String)>,
     /// Parts of groups that are not complete: a write committing right now, or
@@ -126,12 +131,19 @@ impl Lake {
                 if replaced.contains(last_segment(&meta.location).as_str()) {
                     listing.hidden.push(path);
                 } else {
+                    listing.versions.push(format!(
+                        "{path}\u{0}{}\u{0}{}\u{0}{}",
+                        meta.size,
+                        meta.last_modified.to_rfc3339(),
+                        meta.e_tag.as_deref().unwrap_or_default()
+                    ));
                     listing.files.push(path);
                     listing.groups.insert((origin, group.clone()));
                 }
             }
         }
         listing.files.sort();
+        listing.versions.sort();
         listing.manifests = manifests;
         Ok(listing)
     }

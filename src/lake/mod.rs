@@ -123,6 +123,11 @@ impl Lake {
         &self.local_root
     }
 
+    /// The object path of `relative` (a folder or file name) under the lake's root.
+    pub fn object_path(&self, relative: &str) -> ObjectPath {
+        self.root.clone().join(relative)
+    }
+
     /// URL of a table's folder (ends with `/`), as DataFusion lists it.
     pub fn table_url(&self, table: &str) -> String {
         format!("{}/{table}/", self.url)

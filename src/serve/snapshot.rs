@@ -232,7 +232,11 @@ fn walk(root: &Path) -> Result<Fingerprint> {
             let path = entry.path();
             let meta = entry.metadata().map_err(io(&path))?;
             if meta.is_dir() {
-                stack.push(path);
+                // `_derived`, `_staging`, `_state`: not tables. A snapshot's own
+                // derived tables must not look like a change to the lake.
+                if dir != root || !entry.file_name().to_string_lossy().starts_with('_') {
+                    stack.push(path);
+                }
             } else if path.extension().is_some_and(|e| e == "parquet") {
                 out.files += 1;
                 out.bytes += meta.len();
@@ -260,5 +264,13 @@ mod tests {
         let second = walk(dir.path()).expect("walk");
         assert_eq!((second.files, second.bytes), (2, 6));
         assert_ne!(first, second);
+        let derived = dir.path().join("_derived").join("cost_lines");
+        std::fs::create_dir_all(&derived).expect("mkdir");
+        std::fs::write(derived.join("f.parquet"), b"123").expect("write");
+        assert_eq!(
+            walk(dir.path()).expect("walk"),
+            second,
+            "derived tables are not the lake"
+        );
     }
 }

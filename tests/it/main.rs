@@ -16,6 +16,7 @@ mod collector_runs;
 mod cost_allocation;
 mod cost_metrics;
 mod custom_metrics;
+mod derived;
 mod fake_github;
 mod fake_gitlab;
 mod fake_history;

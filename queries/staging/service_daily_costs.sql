@@ -1,0 +1,12 @@
+-- Cost per team, service (NULL: a line or share with no service), currency and day
+-- (midnight UTC of the charge start): what the anomaly detection reads, derived
+-- once per engine rather than once per reference to its daily series inside the
+-- query (DataFusion inlines CTEs).
+SELECT
+    team,
+    service,
+    currency,
+    day,
+    sum(effective_cost) AS cost
+FROM cost_lines
+GROUP BY team, service, currency, day

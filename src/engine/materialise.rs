@@ -1,0 +1,227 @@
+//! Derived tables kept in the lake, named by what they were derived from.
+//!
+//! A derived table (the newest row versions, production deployments, shipped
+//! commits, incident links, allocated cost lines, ...) is written once to
+//! `_derived/<table>/<fingerprint>.parquet`, where the fingerprint names everything
+//! the table was computed from: the visible files of every lake table its plan
+//! reads (file names change with every write and compaction), the fingerprints of
+//! the derived tables it reads, its plan, its settings and the binary's sources
+//! (see [`super::lineage`]). So:
+//!
+//! - memory stays bounded by batch: a derived table of tens of millions of rows is
+//!   streamed to its file and queries scan the file with column pruning, instead of
+//!   every column being held in memory for the whole compute;
+//! - a table is derived again only when something it reads changed: a second
+//!   `compute`, `report` or server start over the same lake derives nothing, and a
+//!   new billing import leaves the shipped commits alone.
+//!
+//! A file appears whole or not at all (the store's upload renames a completed
+//! staging file into place); two processes deriving the same table at once write
+//! the same rows under the same name. Superseded generations are deleted once
+//! there are [`KEEP_GENERATIONS`] newer ones and they are older than
+//! [`KEEP_YOUNGER_THAN`], so an engine opened a moment ago keeps its files.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::parquet::arrow::AsyncArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use futures::TryStreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+
+use crate::lake::Lake;
+
+/// The lake folder of the derived tables (not a table: readers of tables never
+/// list it).
+pub const FOLDER: &str = "_derived";
+
+/// Arrow bytes per byte of a derived table's Parquet file, as estimated before
+/// reading it into memory (LZ4 on mostly dictionary-encoded strings).
+const ARROW_BYTES_PER_FILE_BYTE: u64 = 4;
+
+/// Superseded generations of a table kept besides the current one.
+const KEEP_GENERATIONS: usize = 2;
+
+/// Files younger than this are never deleted: an engine may have just opened them.
+const KEEP_YOUNGER_THAN: Duration = Duration::from_secs(3600);
+
+/// Rows per row group: both cores get work when a query scans one file.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// The `_derived` folder of one lake, and the memory budget of one engine.
+///
+/// Derived tables are also kept in memory, first come first served, while they fit
+/// in the budget (`[engine] derived_memory_mb`): the ones every query reads
+/// (production deployments, shipped commits, lead-time samples) are then not
+/// decoded again by each query, and the rest are scanned from their files.
+#[derive(Debug)]
+pub struct DerivedStore {
+    store: Arc<dyn ObjectStore>,
+    root: ObjectPath,
+    budget: usize,
+    used: AtomicUsize,
+}
+
+/// Where a derived table's rows are, once derived or found.
+pub enum Stored {
+    /// Small enough to keep (and also written to the lake).
+    Memory(Vec<RecordBatch>),
+    /// In the lake: the file's URL and size.
+    File {
+        /// Where DataFusion reads it.
+        url: String,
+        /// Its size.
+        bytes: u64,
+    },
+}
+
+impl DerivedStore {
+    /// The derived tables of `lake`, keeping up to `budget` bytes of them in memory.
+    pub fn new(lake: &Lake, budget: usize) -> DerivedStore {
+        DerivedStore {
+            store: lake.store(),
+            root: lake.object_path(FOLDER),
+            budget,
+            used: AtomicUsize::new(0),
+        }
+    }
+
+    fn left(&self) -> usize {
+        self.budget
+            .saturating_sub(self.used.load(Ordering::Acquire))
+    }
+
+    /// Counts `bytes` of batches kept in memory against the budget.
+    pub fn keep_in_memory(&self, bytes: usize) {
+        self.used.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    fn path(&self, table: &str, fingerprint: &str) -> ObjectPath {
+        self.root
+            .clone()
+            .join(table)
+            .join(format!("{fingerprint}.parquet"))
+    }
+
+    /// The file of `table` derived from exactly `fingerprint`'s inputs, if any.
+    pub async fn find(&self, table: &str, fingerprint: &str) -> Option<Stored> {
+        let path = self.path(table, fingerprint);
+        match self.store.head(&path).await {
+            Ok(meta) => Some(Stored::File {
+                url: url_of(&path),
+                bytes: meta.size,
+            }),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => {
+                tracing::warn!(table, error = %e, "Cannot look for a derived table in the lake; deriving it.");
+                None
+            }
+        }
+    }
+
+    /// Whether a stored table with a file this size fits what is left of the budget.
+    pub fn read_into_memory(&self, bytes: u64) -> bool {
+        bytes.saturating_mul(ARROW_BYTES_PER_FILE_BYTE) <= self.left() as u64
+    }
+
+    /// Writes `rows` as `table`'s file for `fingerprint`, then deletes superseded
+    /// generations; the batches come back when they are small enough to keep.
+    pub async fn write(
+        &self,
+        table: &str,
+        fingerprint: &str,
+        schema: SchemaRef,
+        mut rows: SendableRecordBatchStream,
+    ) -> DfResult<Stored> {
+        let path = self.path(table, fingerprint);
+        let props = WriterProperties::builder()
+            .set_compression(Compression::LZ4_RAW)
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let sink = BufWriter::new(Arc::clone(&self.store), path.clone());
+        let mut writer = AsyncArrowWriter::try_new(sink, schema, Some(props))?;
+        let mut kept = Some(Vec::new());
+        let mut kept_bytes = 0usize;
+        let left = self.left();
+        while let Some(batch) = rows.try_next().await? {
+            writer.write(&batch).await?;
+            kept_bytes += batch.get_array_memory_size();
+            if kept_bytes > left {
+                kept = None;
+            } else if let Some(kept) = kept.as_mut() {
+                kept.push(batch);
+            }
+        }
+        let metadata = writer.close().await?;
+        tracing::debug!(
+            table,
+            rows = metadata.file_metadata().num_rows(),
+            "Wrote a derived table to the lake."
+        );
+        self.prune(table, &path).await;
+        match kept {
+            Some(batches) => {
+                self.keep_in_memory(kept_bytes);
+                Ok(Stored::Memory(batches))
+            }
+            None => {
+                let bytes = self
+                    .store
+                    .head(&path)
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?
+                    .size;
+                Ok(Stored::File {
+                    url: url_of(&path),
+                    bytes,
+                })
+            }
+        }
+    }
+
+    /// Deletes generations of `table` other than `current` beyond the newest
+    /// [`KEEP_GENERATIONS`] and older than [`KEEP_YOUNGER_THAN`] (including staging
+    /// files of writes that never finished). Failures only cost disk: logged.
+    async fn prune(&self, table: &str, current: &ObjectPath) {
+        let folder = self.root.clone().join(table);
+        let listed: Result<Vec<ObjectMeta>, _> = self.store.list(Some(&folder)).try_collect().await;
+        let mut others = match listed {
+            Ok(metas) => metas,
+            Err(e) => {
+                tracing::warn!(table, error = %e, "Cannot list old derived tables.");
+                return;
+            }
+        };
+        others.retain(|m| &m.location != current);
+        others.sort_by_key(|m| std::cmp::Reverse(m.last_modified));
+        let now = Utc::now();
+        let old_enough = |m: &ObjectMeta| {
+            (now - m.last_modified)
+                .to_std()
+                .is_ok_and(|age| age > KEEP_YOUNGER_THAN)
+        };
+        for meta in others
+            .iter()
+            .skip(KEEP_GENERATIONS)
+            .filter(|m| old_enough(m))
+        {
+            if let Err(e) = self.store.delete(&meta.location).await {
+                tracing::warn!(file = %meta.location, error = %e, "Cannot delete an old derived table.");
+            }
+        }
+    }
+}
+
+fn url_of(path: &ObjectPath) -> String {
+    format!("file:///{path}")
+}
