@@ -16,6 +16,7 @@ mod machine;
 pub mod report;
 pub mod run;
 mod scale;
+mod small_writes;
 mod timestamp;
 
 pub use csv_out::TableFiles;

@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// Gzip generated inputs.
     #[arg(long)]
     pub gzip: bool,
+    /// Writes of the `small-writes` section (deployments and commits cut into this
+    /// many imports).
+    #[arg(long, default_value_t = bench::run::SMALL_WRITES)]
+    pub small_writes: usize,
     /// Then compare with DuckDB (runs SCRIPT with python3; adds the `queries` section).
     #[arg(long, value_name = "SCRIPT", num_args = 0..=1, default_missing_value = "bench/duckdb_compare.py")]
     pub duckdb: Option<PathBuf>,
@@ -93,6 +97,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 regenerate: r.regenerate,
                 gzip: r.gzip,
                 duckdb_script: r.duckdb,
+                small_writes: r.small_writes,
             };
             bench::run(&options).map(|_| ())
         }

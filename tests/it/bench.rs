@@ -115,3 +115,80 @@ async fn bench_run_tiny_times_every_stage() {
     let rows = query(&lake, "SELECT count(*) AS n FROM billing_lines").await;
     assert_eq!(rows[0]["n"], manifest.rows("costs"));
 }
+
+#[test]
+fn small_writes_give_the_figures_of_one_import() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_northstar"))
+        .args(["bench", "run", "--scale", "tiny", "--small-writes", "12"])
+        .args(["--sections", "import,compute,small-writes", "--dir"])
+        .arg(tmp.path())
+        .output()
+        .expect("run northstar");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench run failed: {stderr}");
+    let report: Json =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("bench-tiny.json")).expect("json"))
+            .expect("bench json");
+    let names: Vec<&str> = report["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for name in [
+        "compute, derived tables kept",
+        "small-writes: 12 imports of deployments and commits",
+        "small-writes: compute",
+        "small-writes: compact",
+        "small-writes: compute, compacted",
+    ] {
+        assert!(names.contains(&name), "no stage {name} in {names:?}");
+    }
+    let read = |name: &str| -> Json {
+        serde_json::from_slice(&std::fs::read(tmp.path().join(name)).expect(name)).expect("json")
+    };
+    let (whole, pieces) = (
+        read("metrics-tiny.json"),
+        read("metrics-tiny-small-writes.json"),
+    );
+    assert!(
+        whole["dora"]["org"]["deployment_frequency"]["n"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.0
+    );
+    assert_same_figures("", &whole["dora"], &pieces["dora"]);
+    assert_same_figures("", &whole["cost"], &pieces["cost"]);
+}
+
+/// `a` and `b` hold the same values, numbers within 1e-9 relative (sums over
+/// differently written files may add in another order).
+fn assert_same_figures(path: &str, a: &Json, b: &Json) {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                "{path}: {x} != {y}"
+            );
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            let keys = |m: &serde_json::Map<String, Json>| m.keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(x), keys(y), "{path}");
+            for (k, v) in x {
+                assert_same_figures(&format!("{path}.{k}"), v, &y[k]);
+            }
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_same_figures(&format!("{path}[{i}]"), v, w);
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
