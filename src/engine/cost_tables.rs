@@ -1,74 +1,23 @@
-//! The cost tables the engine derives when it opens: `cost_allocation` (each
-//! current cost line's team shares, by [`crate::enrich::cost_allocation`]), and
-//! `cost_budgets` and `exchange_rates` from `[cost]`.
+//! The cost tables the engine registers when it opens: `cost_allocation` (see
+//! [`super::allocation`]), and `cost_budgets` and `exchange_rates` from `[cost]`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::catalog::Session;
-use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::datasource::MemTable;
-use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::ExecutionPlan;
 
-use super::derived::external;
-use super::lazy::{Rows, run_plan_batches};
-use super::{Engine, columns};
-use crate::config::cost::{AllocationRule, CostConfig};
-use crate::enrich::cost_allocation::{Allocation, CostLine, allocate};
+use super::Engine;
+use crate::config::cost::CostConfig;
 use crate::error::{Error, Result};
 use crate::lake::tables::UTC;
-
-const DAY_US: i64 = 86_400_000_000;
-
-/// The columns of `billing_lines` allocation reads.
-const ALLOCATION_INPUTS: [&str; 10] = [
-    "x_line_id",
-    "ChargePeriodStart",
-    "BillingCurrency",
-    "EffectiveCost",
-    "x_provider",
-    "BillingAccountId",
-    "SubAccountId",
-    "ResourceId",
-    "ServiceName",
-    "Tags",
-];
-
-/// `cost_allocation`'s rows: the current cost lines allocated by the `[cost]` rules,
-/// computed when a query first reads the table (a DORA-only compute never does).
-#[derive(Debug)]
-struct AllocationRows {
-    lines: LogicalPlan,
-    owners: LogicalPlan,
-    rules: Vec<AllocationRule>,
-}
 
 impl Engine {
     /// Registers the three cost tables; `cost_allocation` is derived on first use.
     pub(super) async fn register_cost_tables(&self, cost: &CostConfig) -> Result<()> {
-        let rows = Arc::new(AllocationRows {
-            lines: self
-                .columns_plan("billing_lines", &ALLOCATION_INPUTS)
-                .await?,
-            owners: self
-                .columns_plan("service_owners", &["service", "team"])
-                .await?,
-            rules: cost.effective_rules(),
-        });
-        let schema = allocation_batch(&[])?.schema();
-        let fingerprint = self.lineage.derived(
-            "cost_allocation",
-            &[&rows.lines, &rows.owners],
-            &format!("{:?}", rows.rules),
-        );
-        self.register_lazy("cost_allocation", schema, rows, fingerprint)?;
+        self.register_allocation(cost).await?;
         self.register_memory("cost_budgets", budget_batch(cost)?)?;
         self.register_memory("exchange_rates", rate_batch(cost)?)?;
         Ok(())
@@ -85,117 +34,15 @@ impl Engine {
     }
 }
 
-#[async_trait]
-impl Rows for AllocationRows {
-    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let mut lines = Vec::new();
-        for b in &run_plan_batches(&self.lines, session).await? {
-            add_lines(&mut lines, b).map_err(external)?;
-        }
-        let mut owners = HashMap::new();
-        for b in &run_plan_batches(&self.owners, session).await? {
-            let services = columns::strings(b, "service").map_err(external)?;
-            let teams = columns::strings(b, "team").map_err(external)?;
-            owners.extend(
-                services
-                    .into_iter()
-                    .zip(teams)
-                    .filter_map(|(s, t)| Some((s?, t?))),
-            );
-        }
-        let rules = self.rules.clone();
-        let allocations = tokio::task::spawn_blocking(move || allocate(&lines, &rules, &owners))
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        tracing::info!(rows = allocations.len(), "Allocated cost lines.");
-        let batch = allocation_batch(&allocations).map_err(external)?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            allocation_batch(&[]).map_err(external)?.schema(),
-            None,
-        )?)
-    }
-}
-
-fn add_lines(lines: &mut Vec<CostLine>, b: &RecordBatch) -> Result<()> {
-    let ids = columns::strings(b, "x_line_id")?;
-    let starts = columns::timestamps(b, "ChargePeriodStart")?;
-    let currencies = columns::strings(b, "BillingCurrency")?;
-    let costs = columns::floats(b, "EffectiveCost")?;
-    let providers = columns::strings(b, "x_provider")?;
-    let accounts = columns::strings(b, "BillingAccountId")?;
-    let subs = columns::strings(b, "SubAccountId")?;
-    let resources = columns::strings(b, "ResourceId")?;
-    let services = columns::strings(b, "ServiceName")?;
-    let tags = columns::strings(b, "Tags")?;
-    for i in 0..b.num_rows() {
-        let (Some(id), Some(start)) = (ids[i].clone(), starts[i]) else {
-            continue;
-        };
-        lines.push(CostLine {
-            line_id: id,
-            day: start.div_euclid(DAY_US),
-            currency: currencies[i].clone().unwrap_or_default(),
-            effective_cost: costs[i].unwrap_or(0.0),
-            provider: providers[i].clone().unwrap_or_default(),
-            account: accounts[i].clone().unwrap_or_default(),
-            sub_account: subs[i].clone(),
-            resource_id: resources[i].clone(),
-            cloud_service: services[i].clone(),
-            tags: tags[i].clone(),
-        });
-    }
-    Ok(())
-}
-
-fn timestamp_type() -> DataType {
+pub(super) fn timestamp_type() -> DataType {
     DataType::Timestamp(
         datafusion::arrow::datatypes::TimeUnit::Microsecond,
         Some(UTC.into()),
     )
 }
 
-fn batch(fields: Vec<Field>, arrays: Vec<ArrayRef>, name: &str) -> Result<RecordBatch> {
+pub(super) fn batch(fields: Vec<Field>, arrays: Vec<ArrayRef>, name: &str) -> Result<RecordBatch> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| Error::encode(name, e))
-}
-
-fn allocation_batch(rows: &[Allocation]) -> Result<RecordBatch> {
-    let text = |f: &dyn Fn(&Allocation) -> Option<&str>| -> ArrayRef {
-        Arc::new(rows.iter().map(f).collect::<StringArray>())
-    };
-    // Dense line numbers: `allocate` emits a line's shares one after the other.
-    let mut line_no = 0i64;
-    let numbers: Int64Array = rows
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if i == 0 || rows[i - 1].line_id != a.line_id {
-                line_no += 1;
-            }
-            Some(line_no)
-        })
-        .collect();
-    batch(
-        vec![
-            Field::new("x_line_id", DataType::Utf8, false),
-            Field::new("line_no", DataType::Int64, false),
-            Field::new("team", DataType::Utf8, false),
-            Field::new("service", DataType::Utf8, true),
-            Field::new("allocation_rule", DataType::Utf8, false),
-            Field::new("split_method", DataType::Utf8, false),
-            Field::new("share", DataType::Float64, false),
-        ],
-        vec![
-            text(&|a| Some(a.line_id.as_str())),
-            Arc::new(numbers),
-            text(&|a| Some(a.team.as_str())),
-            text(&|a| a.service.as_deref()),
-            text(&|a| Some(a.rule.as_str())),
-            text(&|a| Some(a.method)),
-            Arc::new(rows.iter().map(|a| a.share).collect::<Float64Array>()),
-        ],
-        "cost_allocation",
-    )
 }
 
 fn micros(d: chrono::NaiveDate) -> i64 {

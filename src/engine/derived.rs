@@ -12,10 +12,9 @@ use datafusion::catalog::Session;
 use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::ExecutionPlan;
 use tokio::sync::OnceCell;
 
-use super::lazy::{Rows, run_plan_batches};
+use super::lazy::{RowSource, Rows, run_plan_batches};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
 use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
@@ -142,17 +141,17 @@ impl Engine {
 
 #[async_trait]
 impl Rows for DerivedRows {
-    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn rows(&self, session: &dyn Session) -> DfResult<RowSource> {
         let batches = self.enrichment.batches(session).await?;
         let batch = match self.which {
             Derived::ShippedCommits => &batches.shipped_commits,
             Derived::IncidentLinks => &batches.incident_links,
         };
-        Ok(MemorySourceConfig::try_new_exec(
+        Ok(RowSource::Plan(MemorySourceConfig::try_new_exec(
             &[vec![batch.clone()]],
             batch.schema(),
             None,
-        )?)
+        )?))
     }
 }
 

@@ -1,13 +1,14 @@
-//! Tables derived once, on first use, then served from memory.
+//! Tables derived once, on first use, then served from the lake or memory.
 //!
 //! A compute runs about 130 metric queries, and nearly all of them read the same few
 //! derived tables: the newest version of each lake row, production deployments, the
 //! shipped commits, the incident links. As plain views, every query derived them
 //! again from the lake (the first round's compute spent minutes re-running one
 //! newest-version window per query). A [`LazyTable`] runs its plan the first time a
-//! query scans it and keeps the result as a `MemTable`, so one engine derives each
-//! table at most once, and a compute that never reads a table (say `--sections
-//! cost`) never derives it at all.
+//! query scans it, so one engine derives each table at most once, and a compute that
+//! never reads a table (say `--sections cost`) never derives it at all. The result
+//! goes to the lake ([`super::materialise`], where the next engine over the same
+//! inputs finds it) and, within the engine's budget, into a `MemTable`.
 //!
 //! The plan is run with the [`Session`] of the query that first scans the table, not
 //! a session captured at registration: a captured session would hold the catalog that
@@ -24,21 +25,47 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::error::Result as DfResult;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, collect_partitioned, execute_stream};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use super::materialise::{DerivedStore, Stored};
 use super::parquet_table;
 
-/// Where a lazy table's rows come from: a physical plan, built with the session of
-/// the first query that needs the rows.
+/// Where a lazy table's rows come from, made with the session of the first query
+/// that needs the rows (at most once per table).
 #[async_trait]
 pub(super) trait Rows: Debug + Send + Sync {
-    /// The plan producing the rows (run at most once per table).
-    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>>;
+    /// The rows.
+    async fn rows(&self, session: &dyn Session) -> DfResult<RowSource>;
+}
+
+/// Rows as a plan (its partitions kept apart when collected into memory) or as one
+/// stream.
+pub(super) enum RowSource {
+    /// A physical plan.
+    Plan(Arc<dyn ExecutionPlan>),
+    /// A stream of batches.
+    Stream(SendableRecordBatchStream),
+}
+
+impl RowSource {
+    fn into_stream(self, session: &dyn Session) -> DfResult<SendableRecordBatchStream> {
+        match self {
+            RowSource::Plan(plan) => execute_stream(plan, session.task_ctx()),
+            RowSource::Stream(stream) => Ok(stream),
+        }
+    }
+
+    async fn collect(self, session: &dyn Session) -> DfResult<Vec<Vec<RecordBatch>>> {
+        match self {
+            RowSource::Plan(plan) => collect_partitioned(plan, session.task_ctx()).await,
+            RowSource::Stream(stream) => Ok(vec![stream.try_collect().await?]),
+        }
+    }
 }
 
 /// The rows of a logical plan (a view's query).
@@ -47,8 +74,10 @@ pub(super) struct PlanRows(pub LogicalPlan);
 
 #[async_trait]
 impl Rows for PlanRows {
-    async fn plan(&self, session: &dyn Session) -> DfResult<Arc<dyn ExecutionPlan>> {
-        session.create_physical_plan(&self.0).await
+    async fn rows(&self, session: &dyn Session) -> DfResult<RowSource> {
+        Ok(RowSource::Plan(
+            session.create_physical_plan(&self.0).await?,
+        ))
     }
 }
 
@@ -137,9 +166,10 @@ impl LazyTable {
                     "found in the lake",
                 ));
             }
-            let plan = self.rows.plan(session).await?;
+            let rows = self.rows.rows(session).await?;
             let schema = Arc::clone(&self.schema);
-            let conformed = execute_stream(plan, session.task_ctx())?
+            let conformed = rows
+                .into_stream(session)?
                 .map(move |b| b.and_then(|b| conform(b, &schema)));
             let stream = Box::pin(RecordBatchStreamAdapter::new(
                 Arc::clone(&self.schema),
@@ -166,8 +196,7 @@ impl LazyTable {
                 ),
             }
         }
-        let plan = self.rows.plan(session).await?;
-        let partitions = collect_partitioned(plan, session.task_ctx()).await?;
+        let partitions = self.rows.rows(session).await?.collect(session).await?;
         Ok((self.memory(partitions)?, "derived into memory"))
     }
 

@@ -6,6 +6,7 @@
 //! the staging views over those. Queries bind parameters through DataFusion's
 //! placeholders: user input is never formatted into SQL text.
 
+mod allocation;
 pub mod columns;
 mod cost_tables;
 pub mod custom;
