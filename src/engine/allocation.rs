@@ -17,7 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, ident};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, ident, lit};
 use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
@@ -28,7 +28,7 @@ use super::lazy::{RowSource, Rows, run_plan_batches};
 use super::{Engine, columns};
 use crate::config::cost::{AllocationRule, CostConfig};
 use crate::enrich::cost_allocation::{Allocation, CostLine, allocate};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -62,9 +62,7 @@ impl Engine {
             lines: self
                 .columns_plan("billing_lines", &ALLOCATION_INPUTS)
                 .await?,
-            owners: self
-                .columns_plan("service_owners", &["service", "team"])
-                .await?,
+            owners: self.catalog_owners_plan().await?,
             rules: cost.effective_rules(),
         });
         let fingerprint = self.lineage.derived(
@@ -73,6 +71,25 @@ impl Engine {
             &format!("{:?}", rows.rules),
         );
         self.register_lazy("cost_allocation", allocation_schema(), rows, fingerprint)
+    }
+}
+
+impl Engine {
+    /// `(service, team)` of the catalog's services that name a team. Allocation
+    /// gives a service with no owner here `unowned`, as `service_owners` would; read
+    /// from the catalog alone, a new deployment or incident (which add services to
+    /// `service_owners`) does not make every cost line allocated again.
+    async fn catalog_owners_plan(&self) -> Result<LogicalPlan> {
+        let label = "cost_allocation owners";
+        let team = ident("team");
+        let df = self
+            .ctx
+            .table("services")
+            .await
+            .and_then(|df| df.filter(team.clone().is_not_null().and(team.not_eq(lit("")))))
+            .and_then(|df| df.select(vec![ident("service"), ident("team")]))
+            .map_err(|e| Error::query(label, e))?;
+        Ok(df.logical_plan().clone())
     }
 }
 

@@ -95,6 +95,13 @@ async fn a_second_engine_derives_nothing_and_a_write_rederives_only_its_readers(
     for table in ["incident_links", "deployment_commits"] {
         assert_eq!(of_table(&after, table).len(), 2, "{table} derived again");
     }
+    // Cost allocation reads the catalog's owners, not the services incidents and
+    // deployments name: no cost line is allocated again.
+    assert_eq!(of_table(&written, "cost_allocation").len(), 1);
+    assert_eq!(
+        of_table(&after, "cost_allocation"),
+        of_table(&written, "cost_allocation")
+    );
     // Tickets: read by no derived table of delivery.
     seed(
         &lake,
