@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::line_hash::{LineHash, content_hash};
 use super::row::CostRow;
 use super::{BillingFile, Defaults, Format, scan_file};
 use crate::error::{Error, Result};
@@ -81,9 +82,6 @@ pub struct CostImportSummary {
 }
 
 type PeriodKey = (String, String, i64);
-
-/// A line's content hash: the first 12 bytes of the SHA-256 of its FOCUS values.
-type LineHash = [u8; 12];
 
 /// Where an import's lines come from; read once per pass.
 enum LineSource {
@@ -397,21 +395,6 @@ async fn write_lines(
             Err(e)
         }
     }
-}
-
-/// Hash of a line's FOCUS values (the `x_` columns are northstar's, not the bill's).
-fn content_hash(row: &CostRow) -> LineHash {
-    let content: Vec<&Value> = super::row::spec()
-        .columns
-        .iter()
-        .zip(row.values())
-        .filter(|(c, _)| !c.name.starts_with("x_") || c.name == "x_provider")
-        .map(|(_, v)| v)
-        .collect();
-    let digest = Sha256::digest(format!("{content:?}").as_bytes());
-    let mut out = [0u8; 12];
-    out.copy_from_slice(&digest[..12]);
-    out
 }
 
 fn file_row(f: &BillingFile) -> Vec<Value> {

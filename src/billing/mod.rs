@@ -13,6 +13,7 @@ pub mod azure;
 pub mod focus;
 pub mod gcp;
 pub mod import;
+pub mod line_hash;
 pub mod oci;
 pub mod row;
 pub mod tabular;
@@ -184,8 +185,15 @@ pub fn scan_file(
             ));
         }
     };
+    // Column positions in this header are the records' (FOCUS reads CSV cells by
+    // position): defaults the file has a column for add none.
     let mut with_defaults = records.header.clone();
-    with_defaults.extend(defaults.keys().cloned());
+    with_defaults.extend(
+        defaults
+            .keys()
+            .filter(|k| !records.header.contains(k))
+            .cloned(),
+    );
     let mapper = format
         .mapper(&with_defaults)
         .map_err(|reason| bad(format!("{reason} (as {})", format.name())))?;
@@ -209,14 +217,7 @@ pub fn scan_file(
             }
         };
         for (column, value) in defaults {
-            let empty = record
-                .get(column)
-                .is_none_or(|v| values::text(Some(v)).is_none());
-            if empty {
-                record
-                    .fields
-                    .insert(column.clone(), serde_json::Value::String(value.clone()));
-            }
+            record.set_default(column, value);
         }
         let line = record.line;
         let mapped = mapper.map(&record, &mut out.notes).and_then(|rows| {
