@@ -183,6 +183,7 @@ pub async fn store(
 /// What the first pass keeps of one period.
 #[derive(Default)]
 struct PeriodScan {
+    /// Its lines' content hashes, in file order.
     hashes: Vec<LineHash>,
     files: BTreeSet<String>,
 }
@@ -224,11 +225,15 @@ async fn import_lines(
     }
     let imports = tables::cost_imports();
     let current = lake.current_column(&imports, "import_id").await?;
-    let mut changed: HashMap<PeriodKey, String> = HashMap::new();
+    let mut changed: HashMap<PeriodKey, (String, Vec<LineHash>)> = HashMap::new();
     let mut import_rows = Vec::new();
-    for (key, mut period) in periods {
-        period.hashes.sort_unstable();
-        let import_id = import_id(&key, &period.hashes);
+    for (key, period) in periods {
+        // Sorted for the id, one period at a time; the second pass reuses the
+        // hashes in file order.
+        let mut sorted = period.hashes.clone();
+        sorted.sort_unstable();
+        let import_id = import_id(&key, &sorted);
+        drop(sorted);
         let lines = period.hashes.len();
         let import_row = vec![
             Value::text(key.0.clone()),
@@ -256,7 +261,7 @@ async fn import_lines(
                 None => summary.written.new += lines,
             }
             import_rows.push(import_row);
-            changed.insert(key, import_id);
+            changed.insert(key, (import_id, period.hashes));
         }
     }
     if !changed.is_empty() {
@@ -288,6 +293,14 @@ pub(super) fn period_of(row: &CostRow) -> PeriodKey {
     )
 }
 
+/// Whether a line belongs to `key`, without building its key (lines come in runs
+/// of one period: most lines are compared with the previous line's period).
+pub(super) fn in_period(row: &CostRow, key: &PeriodKey) -> bool {
+    row.time("BillingPeriodStart").unwrap_or_default() == key.2
+        && row.text("BillingAccountId").unwrap_or_default() == key.1
+        && row.text("x_provider").unwrap_or("unknown") == key.0
+}
+
 /// A chunk's lines as the first pass keeps them: the periods they belong to, and
 /// each line's period (position in `periods`) and content hash.
 #[derive(Default)]
@@ -300,11 +313,10 @@ struct ChunkScan {
 fn scan_chunk(lines: Lines) -> ChunkScan {
     let mut out = ChunkScan::default();
     for (_, row) in &lines {
-        let key = period_of(row);
-        let period = match out.periods.iter().position(|k| *k == key) {
+        let period = match out.periods.iter().rposition(|k| in_period(row, k)) {
             Some(i) => i,
             None => {
-                out.periods.push(key);
+                out.periods.push(period_of(row));
                 out.periods.len() - 1
             }
         };

@@ -2,8 +2,10 @@
 //! as Arrow batches through one lake write.
 //!
 //! The mapping threads ([`super::scan`]) turn each chunk's lines of changed
-//! periods into a record batch and hash them, so a line's strings are made and
-//! freed on one thread; this pass only numbers identical lines in file order (the
+//! periods into a record batch, so a line's strings are made and freed on one
+//! thread. Lines are not hashed again: the first pass kept each period's hashes
+//! in file order, and the lines come back in that order (the files' SHA-256 is
+//! checked). This pass only numbers identical lines in file order (the
 //! occurrence in a line id depends on every line before it), fills the id and
 //! source columns, and re-cuts the batches into the [`CHUNK_LINES`]-line batches
 //! the lake writer always got, so parts are cut where they always were.
@@ -15,8 +17,8 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 
 use super::Format;
-use super::import::{LineSource, PeriodKey, line_id, period_of};
-use super::line_hash::{LineHash, content_hash};
+use super::import::{LineSource, PeriodKey, in_period, line_id, period_of};
+use super::line_hash::LineHash;
 use super::row::{self, column_index};
 use super::scan::Lines;
 use crate::error::{Error, Result};
@@ -31,30 +33,45 @@ const CHUNK_LINES: usize = 8 * 1024;
 /// a part (tens of megabytes).
 const QUEUED_BATCHES: usize = 8;
 
-/// The periods this import writes, and their new import ids.
+/// The periods this import writes: their new import ids, and their lines'
+/// content hashes in file order, as the first pass computed them.
 pub struct ChangedPeriods {
     index: HashMap<PeriodKey, usize>,
-    import_ids: Vec<String>,
+    periods: Vec<ChangedPeriod>,
+}
+
+struct ChangedPeriod {
+    import_id: String,
+    hashes: Vec<LineHash>,
+    /// Lines of the period written so far.
+    next: usize,
+    /// Occurrences so far of each hash.
+    seen: HashMap<LineHash, u32>,
 }
 
 impl ChangedPeriods {
-    /// From period → import id.
-    pub fn new(changed: HashMap<PeriodKey, String>) -> ChangedPeriods {
+    /// From period → (import id, line hashes in file order).
+    pub fn new(changed: HashMap<PeriodKey, (String, Vec<LineHash>)>) -> ChangedPeriods {
         let mut index = HashMap::with_capacity(changed.len());
-        let mut import_ids = Vec::with_capacity(changed.len());
-        for (key, id) in changed {
-            index.insert(key, import_ids.len());
-            import_ids.push(id);
+        let mut periods = Vec::with_capacity(changed.len());
+        for (key, (import_id, hashes)) in changed {
+            index.insert(key, periods.len());
+            periods.push(ChangedPeriod {
+                import_id,
+                hashes,
+                next: 0,
+                seen: HashMap::new(),
+            });
         }
-        ChangedPeriods { index, import_ids }
+        ChangedPeriods { index, periods }
     }
 }
 
 /// A chunk's lines of changed periods: the batch (ids and source columns still
-/// empty) and each line's period and content hash.
+/// empty) and each line's period.
 struct ChunkRows {
     batch: RecordBatch,
-    lines: Vec<(usize, LineHash)>,
+    periods: Vec<usize>,
 }
 
 /// Positions of the columns this pass fills.
@@ -79,49 +96,69 @@ fn id_columns() -> Result<IdColumns> {
 
 /// On a mapping thread: the chunk's lines of changed periods as a batch.
 fn build_chunk(
-    changed: &ChangedPeriods,
+    index: &HashMap<PeriodKey, usize>,
     ids: &IdColumns,
     lines: Lines,
 ) -> Result<Option<ChunkRows>> {
     let mut builder = BatchBuilder::new(row::spec());
-    let mut kept = Vec::new();
+    let mut periods = Vec::new();
+    let mut last: Option<(PeriodKey, Option<usize>)> = None;
     for (_, mut row) in lines {
-        let Some(period) = changed.index.get(&period_of(&row)) else {
+        let period = match &last {
+            Some((key, period)) if in_period(&row, key) => *period,
+            _ => {
+                let key = period_of(&row);
+                let period = index.get(&key).copied();
+                last = Some((key, period));
+                period
+            }
+        };
+        let Some(period) = period else {
             continue;
         };
-        kept.push((*period, content_hash(&row)));
-        // Required columns, filled in order by `with_ids`.
+        periods.push(period);
+        // Required columns, filled in file order by `with_ids`.
         row.set_at(ids.line_id, Value::Text(String::new()));
         row.set_at(ids.import_id, Value::Text(String::new()));
         builder.push(row.values())?;
     }
-    if kept.is_empty() {
+    if periods.is_empty() {
         return Ok(None);
     }
     Ok(Some(ChunkRows {
         batch: builder.finish()?,
-        lines: kept,
+        periods,
     }))
 }
 
-/// In file order: the chunk with its line ids (occurrence among identical lines
-/// of the period so far), import ids and source columns.
+/// In file order: the chunk with its line ids (the first pass's hash of the
+/// period's next line, and its occurrence among identical lines so far), import
+/// ids and source columns.
 fn with_ids(
     chunk: ChunkRows,
     ids: &IdColumns,
-    changed: &ChangedPeriods,
-    seen: &mut [HashMap<LineHash, u32>],
+    changed: &mut [ChangedPeriod],
     (name, format): (&str, Format),
 ) -> Result<RecordBatch> {
-    let mut line_ids = Vec::with_capacity(chunk.lines.len());
-    let mut import_ids = Vec::with_capacity(chunk.lines.len());
-    for (period, hash) in &chunk.lines {
-        let n = seen[*period].entry(*hash).or_default();
+    let mut line_ids = Vec::with_capacity(chunk.periods.len());
+    let mut import_ids = Vec::with_capacity(chunk.periods.len());
+    for p in &chunk.periods {
+        let period = &mut changed[*p];
+        // More lines than the first pass read: the file changed in between.
+        let hash = *period
+            .hashes
+            .get(period.next)
+            .ok_or_else(|| Error::BadFile {
+                file: name.to_string(),
+                reason: "changed while it was being imported; import it again".into(),
+            })?;
+        period.next += 1;
+        let n = period.seen.entry(hash).or_default();
         *n += 1;
-        line_ids.push(line_id(hash, *n));
-        import_ids.push(changed.import_ids[*period].as_str());
+        line_ids.push(line_id(&hash, *n));
+        import_ids.push(period.import_id.clone());
     }
-    let rows = chunk.lines.len();
+    let rows = chunk.periods.len();
     let mut columns: Vec<ArrayRef> = chunk.batch.columns().to_vec();
     columns[ids.line_id] = Arc::new(StringArray::from(line_ids));
     columns[ids.import_id] = Arc::new(StringArray::from(import_ids));
@@ -199,14 +236,17 @@ pub async fn write_lines(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(QUEUED_BATCHES);
     let reader = tokio::task::spawn_blocking(move || {
         let ids = id_columns()?;
-        let mut seen = vec![HashMap::new(); changed.import_ids.len()];
+        let ChangedPeriods {
+            index,
+            periods: mut changed,
+        } = changed;
         let mut rechunk = Rechunk::new(CHUNK_LINES);
-        let prepare = |lines: Lines| build_chunk(&changed, &ids, lines);
+        let prepare = |lines: Lines| build_chunk(&index, &ids, lines);
         let files = source.for_each(&prepare, &mut |name, format, chunk| {
             let Some(chunk) = chunk? else {
                 return Ok(());
             };
-            let batch = with_ids(chunk, &ids, &changed, &mut seen, (name, format))?;
+            let batch = with_ids(chunk, &ids, &mut changed, (name, format))?;
             for full in rechunk.push(batch)? {
                 // A closed channel means the writer failed; its error is reported.
                 let _ = tx.blocking_send(full);
