@@ -29,9 +29,10 @@ use crate::lake::tables;
 /// Lines per batch handed to the lake writer.
 const CHUNK_LINES: usize = 8 * 1024;
 
-/// Batches that may wait for the lake writer: mapping goes on while it encodes
-/// a part (tens of megabytes).
-const QUEUED_BATCHES: usize = 8;
+/// Batches that may wait for the lake writer: about one part's lines (~200k
+/// lines, ~100 MB), so mapping goes on while the writer encodes a part instead
+/// of leaving a core idle.
+const QUEUED_BATCHES: usize = 24;
 
 /// The periods this import writes: their new import ids, and their lines'
 /// content hashes in file order, as the first pass computed them.
