@@ -15,7 +15,9 @@
 //! import id, which depends on every line of the period: the first pass keeps
 //! only each line's period and 12-byte content hash (so memory is tens of bytes a
 //! line, not the line), the second reads the files again and writes the lines of
-//! the periods that changed through one lake write, a chunk at a time.
+//! the periods that changed through one lake write, a chunk at a time
+//! (`second_pass.rs`, which takes the hashes from the first pass instead of
+//! hashing again). Both passes map records on every core ([`super::scan`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
