@@ -84,11 +84,8 @@ mod tests {
             "lineItem/CurrencyCode": "USD",
             "resourceTags/user:Team": "payments",
         });
-        let r = SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        };
-        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let r = SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default());
+        let header: Vec<String> = r.names();
         let rows = mapper(&header).unwrap().map(&r, &mut Notes::new()).unwrap();
         assert_eq!(rows[0].number("BilledCost"), Some(5.2e-9));
         assert_eq!(rows[0].text("Tags"), Some(r#"{"Team":"payments"}"#));

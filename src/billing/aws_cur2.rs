@@ -500,14 +500,11 @@ mod tests {
     use serde_json::json;
 
     fn record(fields: Json) -> SourceRecord {
-        SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        }
+        SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default())
     }
 
     fn header(r: &SourceRecord) -> Vec<String> {
-        r.fields.keys().cloned().collect()
+        r.names()
     }
 
     fn base() -> Json {

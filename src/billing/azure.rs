@@ -451,11 +451,8 @@ mod tests {
     use serde_json::json;
 
     fn map(fields: Json) -> CostRow {
-        let r = SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        };
-        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let r = SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default());
+        let header: Vec<String> = r.names();
         let mut rows = mapper(&header).unwrap().map(&r, &mut Notes::new()).unwrap();
         rows.remove(0)
     }
@@ -523,9 +520,9 @@ mod tests {
 
     #[test]
     fn legacy_usage_export_without_charge_type_or_account() {
-        let r = SourceRecord {
-            line: 3,
-            fields: json!({
+        let r = SourceRecord::new(
+            3,
+            json!({
                 "SubscriptionGuid": "2639de71",
                 "UsageDateTime": "2019-07-28 00:00:00",
                 "MeterCategory": "Storage",
@@ -538,8 +535,8 @@ mod tests {
             .as_object()
             .cloned()
             .unwrap_or_default(),
-        };
-        let header: Vec<String> = r.fields.keys().cloned().collect();
+        );
+        let header: Vec<String> = r.names();
         let mut notes = Notes::new();
         let row = mapper(&header)
             .unwrap()

@@ -16,9 +16,10 @@
 use serde_json::Value as Json;
 
 use super::RecordMapper;
-use super::row::{CostRow, FieldError, Notes};
-use super::tabular::SourceRecord;
+use super::row::{CostRow, FieldError, Notes, column_index};
+use super::tabular::{Cell, SourceRecord};
 use super::values;
+use crate::lake::batch::Value;
 use crate::lake::tables::{ColumnType, FOCUS_COLUMNS};
 
 const V13: &[&str] = &[
@@ -124,22 +125,43 @@ fn focus_column(h: &str, header: &[String], v05: bool) -> Option<(&'static str, 
 
 /// Reads FOCUS records: each source column mapped to the FOCUS column it names.
 pub struct FocusMapper {
-    columns: Vec<(String, &'static str, ColumnType)>,
+    columns: Vec<SourceColumn>,
+    /// The source column read as `BilledCost`, whose literal `NULL`s are noted.
+    billed_cost: Option<usize>,
     version: &'static str,
+}
+
+/// A source column and the `costs` column it fills.
+struct SourceColumn {
+    /// As the file names it.
+    name: String,
+    /// Its position in the header (the last, when a name repeats).
+    position: usize,
+    /// The FOCUS column, its position in `costs`, and its type.
+    column: &'static str,
+    index: usize,
+    ty: ColumnType,
 }
 
 /// A mapper for a FOCUS header, or why the header cannot be FOCUS.
 pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
     let version = version(header);
-    let columns: Vec<(String, &'static str, ColumnType)> = header
+    let columns: Vec<SourceColumn> = header
         .iter()
         .filter_map(|h| {
-            focus_column(h, header, version == "0.5").map(|(name, ty)| (h.clone(), name, ty))
+            let (column, ty) = focus_column(h, header, version == "0.5")?;
+            Some(SourceColumn {
+                name: h.clone(),
+                position: header.iter().rposition(|other| other == h)?,
+                column,
+                index: column_index(column)?,
+                ty,
+            })
         })
         .collect();
     let missing: Vec<String> = NEEDED
         .iter()
-        .filter(|n| !columns.iter().any(|(_, c, _)| c == *n))
+        .filter(|n| !columns.iter().any(|c| c.column == **n))
         .map(|n| match V05_ALIASES.iter().find(|(_, new)| new == n) {
             Some((old, _)) if version == "0.5" => format!("{n} (FOCUS 0.5: {old})"),
             _ => n.to_string(),
@@ -151,37 +173,56 @@ pub fn mapper(header: &[String]) -> Result<Box<dyn RecordMapper>, String> {
             missing.join(", ")
         ));
     }
-    Ok(Box::new(FocusMapper { columns, version }))
+    let billed_cost = columns.iter().position(|c| c.column == "BilledCost");
+    Ok(Box::new(FocusMapper {
+        columns,
+        billed_cost,
+        version,
+    }))
+}
+
+impl FocusMapper {
+    /// Reads one cell into `row`.
+    fn read(
+        &self,
+        source: &SourceColumn,
+        cell: Option<Cell<'_>>,
+        row: &mut CostRow,
+        notes: &mut Notes,
+    ) -> Result<(), FieldError> {
+        let bad = |reason: String| FieldError::new(source.name.as_str(), reason);
+        let value = match source.ty {
+            ColumnType::Float => values::cell_number(cell)
+                .map_err(bad)?
+                .map_or(Value::Null, Value::Float),
+            ColumnType::Timestamp => Value::opt_ts(values::cell_time(cell).map_err(bad)?),
+            _ if source.column == "Tags" => {
+                let tags = values::cell_tags_object(cell).map_err(bad)?;
+                if let (Some(Cell::Text(s)), Some(_)) = (cell, &tags)
+                    && !s.trim_start().starts_with('{')
+                {
+                    *notes
+                        .entry("Tags: JSON object without braces".into())
+                        .or_default() += 1;
+                }
+                Value::opt_text(tags.map(|t| Json::Object(t).to_string()))
+            }
+            _ => Value::opt_text(values::cell_text(cell)),
+        };
+        row.set_at(source.index, value);
+        Ok(())
+    }
 }
 
 impl RecordMapper for FocusMapper {
     fn map(&self, record: &SourceRecord, notes: &mut Notes) -> Result<Vec<CostRow>, FieldError> {
         let mut row = CostRow::new();
-        for (source, column, ty) in &self.columns {
-            let cell = record.get(source);
-            let bad = |reason: String| FieldError::new(source.as_str(), reason);
-            match ty {
-                ColumnType::Float => row.set_number(column, values::number(cell).map_err(bad)?),
-                ColumnType::Timestamp => row.set_time(column, values::time(cell).map_err(bad)?),
-                _ if *column == "Tags" => {
-                    let tags = values::tags_object(cell).map_err(bad)?;
-                    if let (Some(Json::String(s)), Some(_)) = (cell, &tags)
-                        && !s.trim_start().starts_with('{')
-                    {
-                        *notes
-                            .entry("Tags: JSON object without braces".into())
-                            .or_default() += 1;
-                    }
-                    row.set_text(column, tags.map(|t| Json::Object(t).to_string()));
-                }
-                _ => row.set_text(column, values::text(cell)),
-            }
+        for source in &self.columns {
+            let cell = record.cell_at(source.position, &source.name);
+            self.read(source, cell, &mut row, notes)?;
         }
-        if let Some(Json::String(s)) = self
-            .columns
-            .iter()
-            .find(|(_, c, _)| *c == "BilledCost")
-            .and_then(|(h, _, _)| record.get(h))
+        if let Some(source) = self.billed_cost.and_then(|i| self.columns.get(i))
+            && let Some(Cell::Text(s)) = record.cell_at(source.position, &source.name)
             && s.trim().eq_ignore_ascii_case("null")
         {
             *notes.entry("BilledCost: literal NULL".into()).or_default() += 1;
@@ -246,10 +287,7 @@ mod tests {
             "Region": "A", "ChargePeriodStart": "2023-06-01T00:00:00Z",
             "BilledCost": "0.1", "AmortizedCost": "0.01",
         });
-        let r = SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        };
+        let r = SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default());
         let m = mapper(&h).unwrap();
         assert_eq!(m.focus_version(), Some("0.5"));
         let row = m.map(&r, &mut Notes::new()).unwrap().remove(0);

@@ -319,10 +319,7 @@ mod tests {
     use serde_json::json;
 
     fn record(fields: Json) -> SourceRecord {
-        SourceRecord {
-            line: 1,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        }
+        SourceRecord::new(1, fields.as_object().cloned().unwrap_or_default())
     }
 
     fn row() -> Json {

@@ -15,7 +15,9 @@
 //! import id, which depends on every line of the period: the first pass keeps
 //! only each line's period and 12-byte content hash (so memory is tens of bytes a
 //! line, not the line), the second reads the files again and writes the lines of
-//! the periods that changed through one lake write, a chunk at a time.
+//! the periods that changed through one lake write, a chunk at a time
+//! (`second_pass.rs`, which takes the hashes from the first pass instead of
+//! hashing again). Both passes map records on every core ([`super::scan`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,16 +25,16 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::line_hash::{LineHash, content_hash};
 use super::row::CostRow;
+use super::scan::Lines;
+use super::second_pass::{ChangedPeriods, write_lines};
 use super::{BillingFile, Defaults, Format, scan_file};
 use crate::error::{Error, Result};
 use crate::import::{Rejected, write_quarantine};
-use crate::lake::batch::{BatchBuilder, Value};
+use crate::lake::batch::Value;
 use crate::lake::tables;
 use crate::lake::{Changed, Lake};
-
-/// Lines handed from the reading thread to the lake writer at a time.
-const CHUNK_LINES: usize = 8 * 1024;
 
 /// How to import.
 #[derive(Debug, Clone, Default)]
@@ -80,13 +82,11 @@ pub struct CostImportSummary {
     pub notes: BTreeMap<String, usize>,
 }
 
-type PeriodKey = (String, String, i64);
-
-/// A line's content hash: the first 12 bytes of the SHA-256 of its FOCUS values.
-type LineHash = [u8; 12];
+/// Provider, billing account and billing period start: the unit of an import.
+pub(super) type PeriodKey = (String, String, i64);
 
 /// Where an import's lines come from; read once per pass.
-enum LineSource {
+pub(super) enum LineSource {
     /// Billing files on disk, read twice.
     Files {
         paths: Vec<PathBuf>,
@@ -97,13 +97,22 @@ enum LineSource {
     Read(Vec<BillingFile>),
 }
 
-/// One line as the passes see it: its file's name (no folders), format and row.
-type OnLine<'a> = dyn FnMut(&str, Format, CostRow) -> Result<()> + 'a;
+/// One chunk of lines as the passes see it: its file's name (no folders), format
+/// and what the pass's `prepare` made of its lines.
+type OnChunk<'a, T> = dyn FnMut(&str, Format, T) -> Result<()> + 'a;
+
+/// Lines per chunk of an already read file.
+const READ_CHUNK: usize = 1024;
 
 impl LineSource {
-    /// Calls `on_line` for every line in file order; returns the files (without
-    /// rows) with what their readers noted and rejected.
-    fn for_each(&self, on_line: &mut OnLine<'_>) -> Result<Vec<BillingFile>> {
+    /// Calls `on_chunk` for every chunk of lines in file order, with `prepare` of
+    /// its lines (run on the mapping threads); returns the files (without rows)
+    /// with what their readers noted and rejected.
+    pub(super) fn for_each<T: Send>(
+        &self,
+        prepare: &(dyn Fn(Lines) -> T + Sync),
+        on_chunk: &mut OnChunk<'_, T>,
+    ) -> Result<Vec<BillingFile>> {
         match self {
             LineSource::Files {
                 paths,
@@ -113,8 +122,8 @@ impl LineSource {
                 .iter()
                 .map(|path| {
                     let name = file_name(&path.to_string_lossy());
-                    scan_file(path, *format, defaults, &mut |format, _, row| {
-                        on_line(&name, format, row)
+                    scan_file(path, *format, defaults, prepare, &mut |format, lines| {
+                        on_chunk(&name, format, lines)
                     })
                 })
                 .collect(),
@@ -122,8 +131,8 @@ impl LineSource {
                 let mut out = Vec::with_capacity(files.len());
                 for f in files {
                     let name = file_name(&f.file);
-                    for (_, row) in &f.rows {
-                        on_line(&name, f.format, row.clone())?;
+                    for chunk in f.rows.chunks(READ_CHUNK) {
+                        on_chunk(&name, f.format, prepare(chunk.to_vec()))?;
                     }
                     out.push(BillingFile {
                         file: f.file.clone(),
@@ -176,6 +185,7 @@ pub async fn store(
 /// What the first pass keeps of one period.
 #[derive(Default)]
 struct PeriodScan {
+    /// Its lines' content hashes, in file order.
     hashes: Vec<LineHash>,
     files: BTreeSet<String>,
 }
@@ -217,11 +227,15 @@ async fn import_lines(
     }
     let imports = tables::cost_imports();
     let current = lake.current_column(&imports, "import_id").await?;
-    let mut changed: HashMap<PeriodKey, String> = HashMap::new();
+    let mut changed: HashMap<PeriodKey, (String, Vec<LineHash>)> = HashMap::new();
     let mut import_rows = Vec::new();
-    for (key, mut period) in periods {
-        period.hashes.sort_unstable();
-        let import_id = import_id(&key, &period.hashes);
+    for (key, period) in periods {
+        // Sorted for the id, one period at a time; the second pass reuses the
+        // hashes in file order.
+        let mut sorted = period.hashes.clone();
+        sorted.sort_unstable();
+        let import_id = import_id(&key, &sorted);
+        drop(sorted);
         let lines = period.hashes.len();
         let import_row = vec![
             Value::text(key.0.clone()),
@@ -249,12 +263,12 @@ async fn import_lines(
                 None => summary.written.new += lines,
             }
             import_rows.push(import_row);
-            changed.insert(key, import_id);
+            changed.insert(key, (import_id, period.hashes));
         }
     }
     if !changed.is_empty() {
         let read: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
-        write_lines(lake, source, changed, read).await?;
+        write_lines(lake, source, ChangedPeriods::new(changed), read).await?;
     }
     lake.write_changed(&tables::cost_imports(), import_rows)
         .await?;
@@ -272,7 +286,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::encode("billing import", e))?
 }
 
-fn period_of(row: &CostRow) -> PeriodKey {
+/// The period a line belongs to.
+pub(super) fn period_of(row: &CostRow) -> PeriodKey {
     (
         row.text("x_provider").unwrap_or("unknown").to_string(),
         row.text("BillingAccountId").unwrap_or_default().to_string(),
@@ -280,16 +295,51 @@ fn period_of(row: &CostRow) -> PeriodKey {
     )
 }
 
+/// Whether a line belongs to `key`, without building its key (lines come in runs
+/// of one period: most lines are compared with the previous line's period).
+pub(super) fn in_period(row: &CostRow, key: &PeriodKey) -> bool {
+    row.time("BillingPeriodStart").unwrap_or_default() == key.2
+        && row.text("BillingAccountId").unwrap_or_default() == key.1
+        && row.text("x_provider").unwrap_or("unknown") == key.0
+}
+
+/// A chunk's lines as the first pass keeps them: the periods they belong to, and
+/// each line's period (position in `periods`) and content hash.
+#[derive(Default)]
+struct ChunkScan {
+    periods: Vec<PeriodKey>,
+    lines: Vec<(usize, LineHash)>,
+}
+
+/// On a mapping thread: what the first pass keeps of a chunk.
+fn scan_chunk(lines: Lines) -> ChunkScan {
+    let mut out = ChunkScan::default();
+    for (_, row) in &lines {
+        let period = match out.periods.iter().rposition(|k| in_period(row, k)) {
+            Some(i) => i,
+            None => {
+                out.periods.push(period_of(row));
+                out.periods.len() - 1
+            }
+        };
+        out.lines.push((period, content_hash(row)));
+    }
+    out
+}
+
 /// First pass: every line's period and content hash.
 fn scan_periods(
     source: &LineSource,
 ) -> Result<(Vec<BillingFile>, BTreeMap<PeriodKey, PeriodScan>)> {
     let mut periods: BTreeMap<PeriodKey, PeriodScan> = BTreeMap::new();
-    let files = source.for_each(&mut |name, _, row| {
-        let period = periods.entry(period_of(&row)).or_default();
-        period.hashes.push(content_hash(&row));
-        if !period.files.contains(name) {
-            period.files.insert(name.to_string());
+    let files = source.for_each(&scan_chunk, &mut |name, _, chunk| {
+        for (i, key) in chunk.periods.into_iter().enumerate() {
+            let period = periods.entry(key).or_default();
+            let hashes = chunk.lines.iter().filter(|(p, _)| *p == i);
+            period.hashes.extend(hashes.map(|(_, hash)| *hash));
+            if !period.files.contains(name) {
+                period.files.insert(name.to_string());
+            }
         }
         Ok(())
     })?;
@@ -316,102 +366,10 @@ fn import_id(key: &PeriodKey, sorted: &[LineHash]) -> String {
     crate::lake::short_sha256_of(hasher)
 }
 
-fn line_id(hash: &LineHash, occurrence: u32) -> String {
+/// A line's id: its content hash and its occurrence among identical lines of
+/// its period.
+pub(super) fn line_id(hash: &LineHash, occurrence: u32) -> String {
     format!("{}-{occurrence}", hex::encode(hash))
-}
-
-/// Second pass: the lines of the changed periods, with their ids, through one lake
-/// write. A thread reads and sends chunks; this task writes them.
-async fn write_lines(
-    lake: &Lake,
-    source: Arc<LineSource>,
-    changed: HashMap<PeriodKey, String>,
-    first_pass: Vec<String>,
-) -> Result<()> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Value>>>(2);
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut seen: HashMap<PeriodKey, HashMap<LineHash, u32>> = HashMap::new();
-        let mut chunk = Vec::with_capacity(CHUNK_LINES);
-        let files = source.for_each(&mut |name, format, mut row| {
-            let key = period_of(&row);
-            let Some(import_id) = changed.get(&key) else {
-                return Ok(());
-            };
-            let hash = content_hash(&row);
-            let n = seen.entry(key).or_default().entry(hash).or_default();
-            *n += 1;
-            row.set("x_line_id", Value::Text(line_id(&hash, *n)));
-            row.set("x_import_id", Value::text(import_id.clone()));
-            row.set("x_source_file", Value::text(name));
-            row.set("x_source_format", Value::text(format.name()));
-            chunk.push(row.into_values());
-            if chunk.len() >= CHUNK_LINES {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_LINES));
-                // A closed channel means the writer failed; its error is reported.
-                let _ = tx.blocking_send(full);
-            }
-            Ok(())
-        })?;
-        if !chunk.is_empty() {
-            let _ = tx.blocking_send(chunk);
-        }
-        // The ids were computed from the first reading: a file that changed since
-        // would give lines that do not add up to their import id.
-        match files
-            .iter()
-            .zip(&first_pass)
-            .find(|(f, sha)| f.sha256 != **sha)
-        {
-            Some((f, _)) => Err(Error::BadFile {
-                file: f.file.clone(),
-                reason: "changed while it was being imported; import it again".into(),
-            }),
-            None => Ok(()),
-        }
-    });
-    let spec = tables::costs();
-    let mut writer = lake.begin_write(&spec);
-    let mut failed = None;
-    while let Some(rows) = rx.recv().await {
-        let mut builder = BatchBuilder::new(&spec);
-        let written = match rows.iter().try_for_each(|r| builder.push(r)) {
-            Ok(()) => match builder.finish() {
-                Ok(batch) => writer.write_batch(&batch).await,
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        if let Err(e) = written {
-            failed = Some(e);
-            break;
-        }
-    }
-    drop(rx);
-    let read = reader
-        .await
-        .map_err(|e| Error::encode("billing import", e))?;
-    match failed.map_or(read, Err) {
-        Ok(()) => writer.commit().await.map(|_| ()),
-        Err(e) => {
-            writer.abort().await?;
-            Err(e)
-        }
-    }
-}
-
-/// Hash of a line's FOCUS values (the `x_` columns are northstar's, not the bill's).
-fn content_hash(row: &CostRow) -> LineHash {
-    let content: Vec<&Value> = super::row::spec()
-        .columns
-        .iter()
-        .zip(row.values())
-        .filter(|(c, _)| !c.name.starts_with("x_") || c.name == "x_provider")
-        .map(|(_, v)| v)
-        .collect();
-    let digest = Sha256::digest(format!("{content:?}").as_bytes());
-    let mut out = [0u8; 12];
-    out.copy_from_slice(&digest[..12]);
-    out
 }
 
 fn file_row(f: &BillingFile) -> Vec<Value> {

@@ -13,8 +13,11 @@ pub mod azure;
 pub mod focus;
 pub mod gcp;
 pub mod import;
+pub mod line_hash;
 pub mod oci;
 pub mod row;
+pub mod scan;
+mod second_pass;
 pub mod tabular;
 pub mod values;
 
@@ -86,7 +89,7 @@ impl Format {
 
 /// Maps one source record of a format to FOCUS cost lines (usually one; a GCP row
 /// with credits gives one line per credit too).
-pub trait RecordMapper: Send {
+pub trait RecordMapper: Send + Sync {
     /// The record's cost lines, or the field that makes it unreadable.
     fn map(&self, record: &SourceRecord, notes: &mut Notes) -> Result<Vec<CostRow>, FieldError>;
 
@@ -149,23 +152,25 @@ pub type Defaults = BTreeMap<String, String>;
 /// with [`scan_file`].
 pub fn read_file(path: &Path, format: Option<Format>, defaults: &Defaults) -> Result<BillingFile> {
     let mut rows = Vec::new();
-    let mut file = scan_file(path, format, defaults, &mut |_, line, row| {
-        rows.push((line, row));
+    let mut file = scan_file(path, format, defaults, &|lines| lines, &mut |_, lines| {
+        rows.extend(lines);
         Ok(())
     })?;
     file.rows = rows;
     Ok(file)
 }
 
-/// Reads `path` as `format` record by record, handing each FOCUS line to `on_line`
-/// with the file's format and the line (or record) it came from; the returned file
-/// has no `rows`.
-/// Memory is one record, whatever the file's size.
-pub fn scan_file(
+/// Reads `path` as `format` record by record, handing its FOCUS lines to
+/// `on_chunk` a chunk at a time in file order, each chunk (with the line or record
+/// each line came from) through `prepare` on the mapping threads (see [`scan`]),
+/// with the file's format; the returned file has no `rows`.
+/// Memory is a few chunks of records, whatever the file's size.
+pub fn scan_file<T: Send>(
     path: &Path,
     format: Option<Format>,
     defaults: &Defaults,
-    on_line: &mut dyn FnMut(Format, u64, CostRow) -> Result<()>,
+    prepare: &(dyn Fn(scan::Lines) -> T + Sync),
+    on_chunk: &mut dyn FnMut(Format, T) -> Result<()>,
 ) -> Result<BillingFile> {
     let records = tabular::open(path)?;
     let file = records.file.clone();
@@ -184,14 +189,21 @@ pub fn scan_file(
             ));
         }
     };
+    // Column positions in this header are the records' (FOCUS reads CSV cells by
+    // position): defaults the file has a column for add none.
     let mut with_defaults = records.header.clone();
-    with_defaults.extend(defaults.keys().cloned());
+    with_defaults.extend(
+        defaults
+            .keys()
+            .filter(|k| !records.header.contains(k))
+            .cloned(),
+    );
     let mapper = format
         .mapper(&with_defaults)
         .map_err(|reason| bad(format!("{reason} (as {})", format.name())))?;
     let mut out = BillingFile {
         file: file.clone(),
-        sha256: file_sha256(path)?,
+        sha256: String::new(),
         format,
         focus_version: mapper.focus_version(),
         columns: records.header.clone(),
@@ -200,46 +212,26 @@ pub fn scan_file(
         rejected: Vec::new(),
         notes: Notes::new(),
     };
-    for record in records.records {
-        let mut record = match record {
-            Ok(r) => r,
-            Err(rejected) => {
-                out.rejected.push(rejected);
-                continue;
-            }
-        };
-        for (column, value) in defaults {
-            let empty = record
-                .get(column)
-                .is_none_or(|v| values::text(Some(v)).is_none());
-            if empty {
-                record
-                    .fields
-                    .insert(column.clone(), serde_json::Value::String(value.clone()));
-            }
-        }
-        let line = record.line;
-        let mapped = mapper.map(&record, &mut out.notes).and_then(|rows| {
-            rows.into_iter()
-                .map(|r| row::finish(r, &mut out.notes))
-                .collect::<std::result::Result<Vec<_>, _>>()
-        });
-        match mapped {
-            Ok(rows) => {
-                for row in rows {
-                    out.lines += 1;
-                    on_line(format, line, row)?;
-                }
-            }
-            Err(e) => out.rejected.push(Rejected {
-                file: file.clone(),
-                line,
-                field: e.field,
-                reason: e.reason,
-                raw: record.raw(),
-            }),
-        }
-    }
+    let mapping = scan::Mapping {
+        file: &file,
+        defaults,
+        mapper: &*mapper,
+        prepare,
+    };
+    // The file's hash is read beside the mapping, on its own thread.
+    let (scanned, sha256) = std::thread::scope(|scope| {
+        let sha256 = scope.spawn(|| file_sha256(path));
+        let scanned = mapping.run(records.records, &mut out.notes, &mut |lines| {
+            on_chunk(format, lines)
+        })?;
+        let sha256 = sha256
+            .join()
+            .map_err(|_| bad("hashing the file failed".into()))??;
+        Ok::<_, Error>((scanned, sha256))
+    })?;
+    out.sha256 = sha256;
+    out.lines = scanned.lines;
+    out.rejected = scanned.rejected;
     Ok(out)
 }
 

@@ -167,11 +167,8 @@ mod tests {
             "tags/Oracle-Tags.CreatedBy": "default/someone",
             "tags/Valtest.Cat": "",
         });
-        let r = SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        };
-        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let r = SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default());
+        let header: Vec<String> = r.names();
         let rows = mapper(&header).unwrap().map(&r, &mut Notes::new()).unwrap();
         let row = &rows[0];
         assert_eq!(row.number("BilledCost"), Some(4.81298076439e-7));
@@ -195,11 +192,8 @@ mod tests {
             "cost/myCost": "0.000000000000",
             "cost/currencyCode": "",
         });
-        let r = SourceRecord {
-            line: 2,
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        };
-        let header: Vec<String> = r.fields.keys().cloned().collect();
+        let r = SourceRecord::new(2, fields.as_object().cloned().unwrap_or_default());
+        let header: Vec<String> = r.names();
         let err = mapper(&header)
             .unwrap()
             .map(&r, &mut Notes::new())

@@ -1,7 +1,7 @@
 //! [`CostRow`]: one `costs` line being built by a reader, set by FOCUS column name,
 //! and [`finish`], the checks and normalisations every reader's rows go through.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use super::values::canonical_enum;
@@ -9,6 +9,57 @@ use crate::lake::batch::Value;
 use crate::lake::tables::{self, ColumnType, TableSpec};
 
 static SPEC: LazyLock<TableSpec> = LazyLock::new(tables::costs);
+
+/// `costs` column name → position: readers set columns by name for every cell of
+/// millions of lines, and a scan of the 60-odd names each time was the import's
+/// biggest single cost.
+static INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    spec()
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name, i))
+        .collect()
+});
+
+/// Positions of the columns [`finish`] reads on every line.
+struct FinishColumns {
+    enums: Vec<(usize, &'static str, &'static [&'static str])>,
+    provider: usize,
+    service_provider: usize,
+    provider_name: usize,
+    period_start: usize,
+    period_end: usize,
+    charge_start: usize,
+    /// Required columns a reader must set (not the `x_` ids the import adds).
+    required: Vec<(usize, &'static str)>,
+}
+
+static FINISH: LazyLock<FinishColumns> = LazyLock::new(|| {
+    let at = |name: &str| column_index(name).unwrap_or(usize::MAX);
+    FinishColumns {
+        enums: ENUMS
+            .iter()
+            .filter_map(|(c, allowed)| column_index(c).map(|i| (i, *c, *allowed)))
+            .collect(),
+        provider: at("x_provider"),
+        service_provider: at("ServiceProviderName"),
+        provider_name: at("ProviderName"),
+        period_start: at("BillingPeriodStart"),
+        period_end: at("BillingPeriodEnd"),
+        charge_start: at("ChargePeriodStart"),
+        required: spec()
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.required && (!c.name.starts_with("x_") || c.name == "x_provider"))
+            .map(|(i, c)| {
+                debug_assert!(c.ty != ColumnType::TextList);
+                (i, c.name)
+            })
+            .collect(),
+    }
+});
 
 /// The `costs` table spec (built once).
 pub fn spec() -> &'static TableSpec {
@@ -90,8 +141,14 @@ impl Default for CostRow {
     }
 }
 
+/// The position of a `costs` column, for readers that set the same columns on
+/// every line ([`CostRow::set_at`]).
+pub fn column_index(column: &str) -> Option<usize> {
+    INDEX.get(column).copied()
+}
+
 fn index(column: &str) -> Option<usize> {
-    spec().columns.iter().position(|c| c.name == column)
+    column_index(column)
 }
 
 impl CostRow {
@@ -107,6 +164,20 @@ impl CostRow {
             Some(i) => self.values[i] = value,
             None => debug_assert!(false, "no costs column `{column}`"),
         }
+    }
+
+    /// Sets the column at `index` ([`column_index`]); out of range is a reader bug,
+    /// ignored as [`CostRow::set`] ignores unknown names.
+    pub fn set_at(&mut self, index: usize, value: Value) {
+        match self.values.get_mut(index) {
+            Some(v) => *v = value,
+            None => debug_assert!(false, "no costs column #{index}"),
+        }
+    }
+
+    /// The value at `index` ([`column_index`]); `Null` when out of range.
+    pub fn get_at(&self, index: usize) -> &Value {
+        self.values.get(index).unwrap_or(&Value::Null)
     }
 
     /// Sets a text column (`None` = null).
@@ -173,45 +244,48 @@ pub type Notes = BTreeMap<String, usize>;
 /// or `ProviderName`, a missing billing period derived from the charge's calendar
 /// month (UTC). Required columns missing is an error naming the column.
 pub fn finish(mut row: CostRow, notes: &mut Notes) -> Result<CostRow, FieldError> {
-    for (column, allowed) in ENUMS {
-        if let Some(v) = row.text(column)
-            && !allowed.contains(&v)
+    let at = &*FINISH;
+    for (i, column, allowed) in &at.enums {
+        if let Value::Text(v) = row.get_at(*i)
+            && !allowed.contains(&v.as_str())
             && let Some(canonical) = canonical_enum(v, allowed)
         {
             *notes
                 .entry(format!("{column}: '{v}' read as '{canonical}'"))
                 .or_default() += 1;
-            row.set(column, Value::text(canonical));
+            row.set_at(*i, Value::text(canonical));
         }
     }
-    if row.text("x_provider").is_none() {
-        let provider = row
-            .text("ServiceProviderName")
-            .or(row.text("ProviderName"))
-            .unwrap_or("unknown")
-            .to_string();
-        row.set("x_provider", Value::Text(provider));
+    let time = |row: &CostRow, i| match row.get_at(i) {
+        Value::Timestamp(t) => Some(*t),
+        _ => None,
+    };
+    if !matches!(row.get_at(at.provider), Value::Text(_)) {
+        let provider = [at.service_provider, at.provider_name]
+            .iter()
+            .find_map(|i| match row.get_at(*i) {
+                Value::Text(s) => Some(s.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "unknown".to_string());
+        row.set_at(at.provider, Value::Text(provider));
     }
-    if row.time("BillingPeriodStart").is_none()
-        && let Some(start) = row.time("ChargePeriodStart")
+    if time(&row, at.period_start).is_none()
+        && let Some(start) = time(&row, at.charge_start)
     {
         let (month, next) = calendar_month(start);
-        row.set_time("BillingPeriodStart", Some(month));
-        if row.time("BillingPeriodEnd").is_none() {
-            row.set_time("BillingPeriodEnd", Some(next));
+        row.set_at(at.period_start, Value::Timestamp(month));
+        if time(&row, at.period_end).is_none() {
+            row.set_at(at.period_end, Value::Timestamp(next));
         }
         *notes
             .entry("BillingPeriodStart: missing, taken from the charge's month".into())
             .or_default() += 1;
     }
-    for column in spec().columns.iter().filter(|c| c.required) {
-        if column.name.starts_with("x_") && column.name != "x_provider" {
-            continue;
+    for (i, name) in &at.required {
+        if *row.get_at(*i) == Value::Null {
+            return Err(FieldError::new(*name, "required value is missing"));
         }
-        if *row.get(column.name) == Value::Null {
-            return Err(FieldError::new(column.name, "required value is missing"));
-        }
-        debug_assert!(column.ty != ColumnType::TextList);
     }
     Ok(row)
 }

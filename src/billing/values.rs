@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value as Json;
 
 use super::row::FieldError;
-use super::tabular::SourceRecord;
+use super::tabular::{Cell, SourceRecord};
 
 /// Whether a text cell stands for "no value".
 pub fn is_null_text(t: &str) -> bool {
@@ -20,27 +20,37 @@ pub fn is_null_text(t: &str) -> bool {
 /// A cell as text, `None` for null, empty and `NULL`. Numbers and booleans are
 /// written as JSON writes them; objects and arrays as compact JSON.
 pub fn text(cell: Option<&Json>) -> Option<String> {
+    cell_text(cell.map(Cell::from))
+}
+
+/// [`text`] of a cell of any record.
+pub fn cell_text(cell: Option<Cell<'_>>) -> Option<String> {
     match cell? {
-        Json::Null => None,
-        Json::String(s) if is_null_text(s) => None,
-        Json::String(s) => Some(s.trim().to_string()),
-        other => Some(other.to_string()),
+        Cell::Json(Json::Null) => None,
+        Cell::Text(s) if is_null_text(s) => None,
+        Cell::Text(s) => Some(s.trim().to_string()),
+        Cell::Json(other) => Some(other.to_string()),
     }
 }
 
 /// A money or quantity cell: numbers, numeric text (scientific notation allowed),
 /// and currency-formatted text (`"$10,000.00 "`, `(12.50)` for negatives).
 pub fn number(cell: Option<&Json>) -> Result<Option<f64>, String> {
+    cell_number(cell.map(Cell::from))
+}
+
+/// [`number`] of a cell of any record.
+pub fn cell_number(cell: Option<Cell<'_>>) -> Result<Option<f64>, String> {
     match cell {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) => n
+        None | Some(Cell::Json(Json::Null)) => Ok(None),
+        Some(Cell::Json(Json::Number(n))) => n
             .as_f64()
             .filter(|f| f.is_finite())
             .map(Some)
             .ok_or_else(|| format!("not a finite number: `{n}`")),
-        Some(Json::String(s)) if is_null_text(s) => Ok(None),
-        Some(Json::String(s)) => parse_number(s).map(Some),
-        Some(other) => Err(format!("not a number: `{other}`")),
+        Some(Cell::Text(s)) if is_null_text(s) => Ok(None),
+        Some(Cell::Text(s)) => parse_number(s).map(Some),
+        Some(Cell::Json(other)) => Err(format!("not a number: `{other}`")),
     }
 }
 
@@ -71,11 +81,16 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
 /// read as UTC (billing exports are UTC by their specs); numbers are epoch
 /// milliseconds (as some Parquet writers store them).
 pub fn time(cell: Option<&Json>) -> Result<Option<i64>, String> {
+    cell_time(cell.map(Cell::from))
+}
+
+/// [`time`] of a cell of any record.
+pub fn cell_time(cell: Option<Cell<'_>>) -> Result<Option<i64>, String> {
     match cell {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) if is_null_text(s) => Ok(None),
-        Some(Json::String(s)) => parse_time(s).map(Some),
-        Some(other) => Err(format!("not a date or time: `{other}`")),
+        None | Some(Cell::Json(Json::Null)) => Ok(None),
+        Some(Cell::Text(s)) if is_null_text(s) => Ok(None),
+        Some(Cell::Text(s)) => parse_time(s).map(Some),
+        Some(Cell::Json(other)) => Err(format!("not a date or time: `{other}`")),
     }
 }
 
@@ -148,10 +163,17 @@ pub fn canonical_enum(value: &str, allowed: &[&'static str]) -> Option<&'static 
 /// brace-less `"k": "v","k2": "v2"` wrapped, and key-value lists (`[{"key":..,
 /// "value":..}]`, GCP labels) folded into one object. `None` when empty.
 pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String, Json>>, String> {
+    cell_tags_object(cell.map(Cell::from))
+}
+
+/// [`tags_object`] of a cell of any record.
+pub fn cell_tags_object(
+    cell: Option<Cell<'_>>,
+) -> Result<Option<serde_json::Map<String, Json>>, String> {
     let parsed = match cell {
-        None | Some(Json::Null) => return Ok(None),
-        Some(Json::String(s)) if is_null_text(s) || s.trim() == "{}" => return Ok(None),
-        Some(Json::String(s)) => {
+        None | Some(Cell::Json(Json::Null)) => return Ok(None),
+        Some(Cell::Text(s)) if is_null_text(s) || s.trim() == "{}" => return Ok(None),
+        Some(Cell::Text(s)) => {
             let t = s.trim();
             let candidate = if t.starts_with('{') || t.starts_with('[') {
                 t.to_string()
@@ -167,7 +189,7 @@ pub fn tags_object(cell: Option<&Json>) -> Result<Option<serde_json::Map<String,
                 },
             }
         }
-        Some(other) => other.clone(),
+        Some(Cell::Json(other)) => other.clone(),
     };
     match parsed {
         Json::Object(map) if map.is_empty() => Ok(None),
