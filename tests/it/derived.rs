@@ -56,18 +56,21 @@ fn of_table<'a>(files: &'a BTreeSet<String>, table: &str) -> BTreeSet<&'a String
         .collect()
 }
 
+/// Derived tables of delivery metrics.
+const DELIVERY: [&str; 4] = [
+    "prod_deployments",
+    "deployment_commits",
+    "incident_links",
+    "lead_time_samples",
+];
+
 #[tokio::test]
 async fn a_second_engine_derives_nothing_and_a_write_rederives_only_its_readers() {
     let (dir, lake) = golden_lake().await;
     let limits = EngineConfig::default();
     let first = metrics_with(&lake, &limits).await;
     let written = derived_files(&lake);
-    for table in [
-        "prod_deployments",
-        "deployment_commits",
-        "incident_links",
-        "lead_time_samples",
-    ] {
+    for table in DELIVERY {
         assert_eq!(
             of_table(&written, table).len(),
             1,
@@ -110,12 +113,7 @@ async fn a_second_engine_derives_nothing_and_a_write_rederives_only_its_readers(
     .await;
     metrics_with(&lake, &limits).await;
     let later = derived_files(&lake);
-    for table in [
-        "prod_deployments",
-        "deployment_commits",
-        "incident_links",
-        "lead_time_samples",
-    ] {
+    for table in DELIVERY {
         assert_eq!(
             of_table(&later, table),
             of_table(&after, table),
