@@ -7,8 +7,9 @@
 //! file count, total size, newest modification time); when the lake or the
 //! window changed, a new snapshot is built off the request path and replaces the
 //! old one. Requests meanwhile read the previous snapshot. Only one check or build
-//! runs at a time. Serving never writes to the lake (no OKR check-ins, no scorecard
-//! results), so a build cannot trigger the next one.
+//! runs at a time. Serving writes no table (no OKR check-ins, no scorecard results),
+//! only the derived tables its engines keep in `_derived`, which the fingerprint
+//! does not count, so a build cannot trigger the next one.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
