@@ -32,6 +32,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use futures::TryStreamExt;
 use object_store::buffered::BufWriter;
@@ -112,20 +113,56 @@ impl DerivedStore {
             .join(format!("{fingerprint}.parquet"))
     }
 
-    /// The file of `table` derived from exactly `fingerprint`'s inputs, if any.
+    /// The file of `table` derived from exactly `fingerprint`'s inputs, if any and
+    /// readable. A file whose Parquet footer does not read (truncated or replaced by
+    /// another tool: a write of ours appears whole) counts as absent, so it is
+    /// derived and written again rather than failing every query that reads it.
     pub async fn find(&self, table: &str, fingerprint: &str) -> Option<Stored> {
         let path = self.path(table, fingerprint);
         match self.store.head(&path).await {
-            Ok(meta) => Some(Stored::File {
-                url: url_of(&path),
-                bytes: meta.size,
-            }),
+            Ok(meta) => {
+                if let Err(e) = self.read_footer(&path, meta.size).await {
+                    tracing::warn!(table, file = %path, error = %e, "A derived table's file does not read; deriving it again.");
+                    return None;
+                }
+                Some(Stored::File {
+                    url: url_of(&path),
+                    bytes: meta.size,
+                })
+            }
             Err(object_store::Error::NotFound { .. }) => None,
             Err(e) => {
                 tracing::warn!(table, error = %e, "Cannot look for a derived table in the lake; deriving it.");
                 None
             }
         }
+    }
+
+    /// Reads and decodes `path`'s Parquet footer (two small range reads).
+    async fn read_footer(&self, path: &ObjectPath, size: u64) -> Result<(), String> {
+        const TAIL: u64 = 8;
+        if size < TAIL {
+            return Err("shorter than a Parquet footer".into());
+        }
+        let tail = self
+            .store
+            .get_range(path, size - TAIL..size)
+            .await
+            .map_err(|e| e.to_string())?;
+        if tail.len() != TAIL as usize || &tail[4..] != b"PAR1" {
+            return Err("no Parquet magic at the end".into());
+        }
+        let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+        let start = size
+            .checked_sub(TAIL + footer)
+            .ok_or("footer longer than the file")?;
+        let bytes = self
+            .store
+            .get_range(path, start..size - TAIL)
+            .await
+            .map_err(|e| e.to_string())?;
+        ParquetMetaDataReader::decode_metadata(&bytes).map_err(|e| e.to_string())?;
+        Ok(())
     }
 
     /// Whether a stored table with a file this size fits what is left of the budget.

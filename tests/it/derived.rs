@@ -152,3 +152,25 @@ async fn kept_in_memory_read_from_files_or_never_written_the_figures_are_the_sam
         in_memory
     );
 }
+
+#[tokio::test]
+async fn a_damaged_derived_file_is_derived_again() {
+    let (_dir, lake) = golden_lake().await;
+    let limits = EngineConfig::default();
+    let first = metrics_with(&lake, &limits).await;
+    let root = lake.local_root().join(FOLDER).join("lead_time_samples");
+    let file = std::fs::read_dir(&root)
+        .expect("derived folder")
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .expect("a derived file");
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("truncate");
+    assert_eq!(metrics_with(&lake, &limits).await, first, "same figures");
+    assert_eq!(
+        std::fs::read(&file).expect("read"),
+        bytes,
+        "written again whole"
+    );
+}
