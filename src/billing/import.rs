@@ -19,12 +19,13 @@
 //! (`second_pass.rs`, which takes the hashes from the first pass instead of
 //! hashing again). Both passes map records on every core ([`super::scan`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::hash_log::{HashLog, HashReader};
 use super::line_hash::{LineHash, content_hash};
 use super::row::CostRow;
 use super::scan::Lines;
@@ -186,7 +187,7 @@ pub async fn store(
 #[derive(Default)]
 struct PeriodScan {
     /// Its lines' content hashes, in file order.
-    hashes: Vec<LineHash>,
+    hashes: HashLog,
     files: BTreeSet<String>,
 }
 
@@ -227,14 +228,15 @@ async fn import_lines(
     }
     let imports = tables::cost_imports();
     let current = lake.current_column(&imports, "import_id").await?;
-    let mut changed: HashMap<PeriodKey, (String, Vec<LineHash>)> = HashMap::new();
+    let mut changed: HashMap<PeriodKey, ChangedLines> = HashMap::new();
     let mut import_rows = Vec::new();
-    for (key, period) in periods {
+    for (key, mut period) in periods {
         // Sorted for the id, one period at a time; the second pass reuses the
         // hashes in file order.
-        let mut sorted = period.hashes.clone();
+        let mut sorted = period.hashes.read_all()?;
         sorted.sort_unstable();
         let import_id = import_id(&key, &sorted);
+        let repeated = repeated_hashes(&sorted);
         drop(sorted);
         let lines = period.hashes.len();
         let import_row = vec![
@@ -263,7 +265,14 @@ async fn import_lines(
                 None => summary.written.new += lines,
             }
             import_rows.push(import_row);
-            changed.insert(key, (import_id, period.hashes));
+            changed.insert(
+                key,
+                ChangedLines {
+                    import_id,
+                    hashes: period.hashes.reader()?,
+                    repeated,
+                },
+            );
         }
     }
     if !changed.is_empty() {
@@ -335,8 +344,9 @@ fn scan_periods(
     let files = source.for_each(&scan_chunk, &mut |name, _, chunk| {
         for (i, key) in chunk.periods.into_iter().enumerate() {
             let period = periods.entry(key).or_default();
-            let hashes = chunk.lines.iter().filter(|(p, _)| *p == i);
-            period.hashes.extend(hashes.map(|(_, hash)| *hash));
+            for (_, hash) in chunk.lines.iter().filter(|(p, _)| *p == i) {
+                period.hashes.push(*hash)?;
+            }
             if !period.files.contains(name) {
                 period.files.insert(name.to_string());
             }
@@ -344,6 +354,27 @@ fn scan_periods(
         Ok(())
     })?;
     Ok((files, periods))
+}
+
+/// What the second pass needs of a period it writes.
+pub(super) struct ChangedLines {
+    /// The period's new import id.
+    pub import_id: String,
+    /// Its lines' content hashes, in file order.
+    pub hashes: HashReader,
+    /// The hashes more than one of its lines have (identical charges): only these
+    /// need counting to number occurrences, so the second pass holds no map of
+    /// every line.
+    pub repeated: HashSet<LineHash>,
+}
+
+/// Hashes occurring more than once in `sorted`.
+fn repeated_hashes(sorted: &[LineHash]) -> HashSet<LineHash> {
+    sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
 }
 
 /// The import id of a period: the hash of its key and its line ids in order

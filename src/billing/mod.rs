@@ -12,6 +12,7 @@ pub mod aws_cur2;
 pub mod azure;
 pub mod focus;
 pub mod gcp;
+mod hash_log;
 pub mod import;
 pub mod line_hash;
 pub mod oci;

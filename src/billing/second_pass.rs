@@ -17,7 +17,8 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::concat_batches;
 
 use super::Format;
-use super::import::{LineSource, PeriodKey, in_period, line_id, period_of};
+use super::hash_log::HashReader;
+use super::import::{ChangedLines, LineSource, PeriodKey, in_period, line_id, period_of};
 use super::line_hash::LineHash;
 use super::row::{self, column_index};
 use super::scan::Lines;
@@ -43,25 +44,23 @@ pub struct ChangedPeriods {
 
 struct ChangedPeriod {
     import_id: String,
-    hashes: Vec<LineHash>,
-    /// Lines of the period written so far.
-    next: usize,
-    /// Occurrences so far of each hash.
+    hashes: HashReader,
+    /// Occurrences so far of each hash that occurs more than once (every other
+    /// line is its hash's first and only occurrence).
     seen: HashMap<LineHash, u32>,
 }
 
 impl ChangedPeriods {
-    /// From period → (import id, line hashes in file order).
-    pub fn new(changed: HashMap<PeriodKey, (String, Vec<LineHash>)>) -> ChangedPeriods {
+    /// From period → its new import id and lines.
+    pub fn new(changed: HashMap<PeriodKey, ChangedLines>) -> ChangedPeriods {
         let mut index = HashMap::with_capacity(changed.len());
         let mut periods = Vec::with_capacity(changed.len());
-        for (key, (import_id, hashes)) in changed {
+        for (key, lines) in changed {
             index.insert(key, periods.len());
             periods.push(ChangedPeriod {
-                import_id,
-                hashes,
-                next: 0,
-                seen: HashMap::new(),
+                import_id: lines.import_id,
+                hashes: lines.hashes,
+                seen: lines.repeated.into_iter().map(|h| (h, 0)).collect(),
             });
         }
         ChangedPeriods { index, periods }
@@ -146,17 +145,22 @@ fn with_ids(
     for p in &chunk.periods {
         let period = &mut changed[*p];
         // More lines than the first pass read: the file changed in between.
-        let hash = *period
-            .hashes
-            .get(period.next)
-            .ok_or_else(|| Error::BadFile {
-                file: name.to_string(),
-                reason: "changed while it was being imported; import it again".into(),
-            })?;
-        period.next += 1;
-        let n = period.seen.entry(hash).or_default();
-        *n += 1;
-        line_ids.push(line_id(&hash, *n));
+        let hash = period.hashes.next_hash()?.ok_or_else(|| Error::BadFile {
+            file: name.to_string(),
+            reason: "changed while it was being imported; import it again".into(),
+        })?;
+        let occurrence = match period.seen.get_mut(&hash) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => 1,
+        };
+        if period.hashes.is_done() {
+            // The period's last line: its counts are not needed any more.
+            period.seen = HashMap::new();
+        }
+        line_ids.push(line_id(&hash, occurrence));
         import_ids.push(period.import_id.clone());
     }
     let rows = chunk.periods.len();
