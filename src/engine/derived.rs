@@ -11,10 +11,13 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::execute_stream;
+use futures::TryStreamExt;
 use tokio::sync::OnceCell;
 
-use super::lazy::{RowSource, Rows, run_plan_batches};
+use super::lazy::{RowSource, Rows};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
 use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
@@ -173,37 +176,53 @@ impl Enrichment {
             .await
     }
 
+    /// Reads enrichment's inputs batch by batch: a table's batches are dropped as
+    /// they are copied, not held beside the copy (the commits table can be tens of
+    /// millions of rows).
     async fn inputs(&self, session: &dyn Session) -> DfResult<Inputs> {
         let mut inputs = Inputs {
             link_window_us: self.link_window_us,
             ..Inputs::default()
         };
-        for b in &run_plan_batches(&self.deployments, session).await? {
-            add_deployments(&mut inputs, b).map_err(external)?;
+        let mut batches = stream_plan(&self.deployments, session).await?;
+        while let Some(b) = batches.try_next().await? {
+            add_deployments(&mut inputs, &b).map_err(external)?;
         }
-        for b in &run_plan_batches(&self.commits, session).await? {
-            let shas = columns::strings(b, "commit_sha").map_err(external)?;
-            let parents = columns::string_lists(b, "parent_shas").map_err(external)?;
+        let mut batches = stream_plan(&self.commits, session).await?;
+        while let Some(b) = batches.try_next().await? {
+            let shas = columns::strings(&b, "commit_sha").map_err(external)?;
+            let parents = columns::string_lists(&b, "parent_shas").map_err(external)?;
             inputs.commits.extend(
                 shas.into_iter()
                     .zip(parents)
                     .filter_map(|(s, p)| s.map(|s| (s, p))),
             );
         }
-        for b in &run_plan_batches(&self.given, session).await? {
-            let deps = columns::strings(b, "deployment_id").map_err(external)?;
-            let shas = columns::strings(b, "commit_sha").map_err(external)?;
+        let mut batches = stream_plan(&self.given, session).await?;
+        while let Some(b) = batches.try_next().await? {
+            let deps = columns::strings(&b, "deployment_id").map_err(external)?;
+            let shas = columns::strings(&b, "commit_sha").map_err(external)?;
             inputs.source_deployment_commits.extend(
                 deps.into_iter()
                     .zip(shas)
                     .filter_map(|(d, s)| Some((d?, s?))),
             );
         }
-        for b in &run_plan_batches(&self.incidents, session).await? {
-            add_incidents(&mut inputs, b).map_err(external)?;
+        let mut batches = stream_plan(&self.incidents, session).await?;
+        while let Some(b) = batches.try_next().await? {
+            add_incidents(&mut inputs, &b).map_err(external)?;
         }
         Ok(inputs)
     }
+}
+
+/// Runs a logical plan as one stream of batches.
+async fn stream_plan(
+    plan: &LogicalPlan,
+    session: &dyn Session,
+) -> DfResult<SendableRecordBatchStream> {
+    let physical = session.create_physical_plan(plan).await?;
+    execute_stream(physical, session.task_ctx())
 }
 
 fn add_deployments(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
