@@ -33,7 +33,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use super::materialise::{DerivedStore, Stored};
-use super::parquet_table;
+use crate::lake::listing::parquet_table;
 
 /// Where a lazy table's rows come from, made with the session of the first query
 /// that needs the rows (at most once per table).
@@ -216,8 +216,8 @@ impl LazyTable {
                 }
                 self.memory(partitions)
             }
-            Stored::File { url, bytes } => {
-                let file = parquet_table(&self.name, &[url], Arc::clone(&self.schema))?;
+            Stored::File { path, bytes } => {
+                let file = parquet_table(&[path], Arc::clone(&self.schema))?;
                 if !store.read_into_memory(bytes) {
                     return Ok(file);
                 }

@@ -39,7 +39,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
-use crate::lake::Lake;
+use crate::lake::{Lake, ROW_GROUP_ROWS};
 
 /// The lake folder of the derived tables (not a table: readers of tables never
 /// list it).
@@ -54,9 +54,6 @@ const KEEP_GENERATIONS: usize = 2;
 
 /// Files younger than this are never deleted: an engine may have just opened them.
 const KEEP_YOUNGER_THAN: Duration = Duration::from_secs(3600);
-
-/// Rows per row group: both cores get work when a query scans one file.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// The `_derived` folder of one lake, and the memory budget of one engine.
 ///
@@ -76,10 +73,10 @@ pub struct DerivedStore {
 pub enum Stored {
     /// Small enough to keep (and also written to the lake).
     Memory(Vec<RecordBatch>),
-    /// In the lake: the file's URL and size.
+    /// In the lake: the file's object path and size.
     File {
-        /// Where DataFusion reads it.
-        url: String,
+        /// The object path (for [`crate::lake::listing::parquet_table`]).
+        path: String,
         /// Its size.
         bytes: u64,
     },
@@ -126,7 +123,7 @@ impl DerivedStore {
                     return None;
                 }
                 Some(Stored::File {
-                    url: url_of(&path),
+                    path: path.to_string(),
                     bytes: meta.size,
                 })
             }
@@ -219,7 +216,7 @@ impl DerivedStore {
                     .map_err(|e| DataFusionError::External(Box::new(e)))?
                     .size;
                 Ok(Stored::File {
-                    url: url_of(&path),
+                    path: path.to_string(),
                     bytes,
                 })
             }
@@ -257,8 +254,4 @@ impl DerivedStore {
             }
         }
     }
-}
-
-fn url_of(path: &ObjectPath) -> String {
-    format!("file:///{path}")
 }

@@ -24,10 +24,6 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -36,6 +32,7 @@ use datafusion::scalar::ScalarValue;
 use crate::config::{Config, CostConfig, EngineConfig, MetricSettings};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::lake::listing::parquet_table;
 use crate::lake::tables::{self, INGESTED_AT, TableSpec};
 use lazy::{Keep, LazyTable, PlanRows};
 use lineage::Lineage;
@@ -121,20 +118,13 @@ impl Engine {
     async fn register_lake_table(&self, lake: &Lake, spec: &TableSpec) -> Result<()> {
         let versions = format!("{}__versions", spec.name);
         let schema = spec.stored_schema();
-        // The visible files one by one, not the folder: a folder listing would also
-        // read parts of a write still committing and files a compaction replaced.
         let listing = lake.listing(spec.name).await?;
         let provider: Arc<dyn TableProvider> = if listing.files.is_empty() {
             Arc::new(
                 MemTable::try_new(schema, vec![vec![]]).map_err(|e| Error::query(&versions, e))?,
             )
         } else {
-            let urls: Vec<String> = listing
-                .files
-                .iter()
-                .map(|f| format!("file:///{f}"))
-                .collect();
-            parquet_table(&versions, &urls, schema).map_err(|e| Error::query(&versions, e))?
+            parquet_table(&listing.files, schema).map_err(|e| Error::query(&versions, e))?
         };
         self.lineage.files(&versions, &listing.versions);
         self.ctx
@@ -260,25 +250,6 @@ impl Engine {
         );
         Ok(batches)
     }
-}
-
-/// A table over Parquet `urls` (files, one by one) with `schema`.
-fn parquet_table(
-    name: &str,
-    urls: &[String],
-    schema: datafusion::arrow::datatypes::SchemaRef,
-) -> datafusion::error::Result<Arc<dyn TableProvider>> {
-    let urls = urls
-        .iter()
-        .map(ListingTableUrl::parse)
-        .collect::<datafusion::error::Result<Vec<_>>>()?;
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(options)
-        .with_schema(schema);
-    tracing::trace!(table = name, "Registered Parquet files.");
-    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// The runtime: a memory pool shared fairly by the operators that can spill (sorts,

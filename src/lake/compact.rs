@@ -20,16 +20,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
 use super::Lake;
+use super::listing::parquet_table;
 use super::names::Origin;
 use super::tables::{INGESTED_AT, TableSpec};
 use super::writer::TableWriter;
@@ -153,18 +150,8 @@ fn session(lake: &Lake, spec: &TableSpec, files: &[String]) -> Result<SessionCon
     // rather than fail; compaction is one stream into one writer anyway.
     let config = SessionConfig::new().with_target_partitions(1);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    let urls = files
-        .iter()
-        .map(|f| ListingTableUrl::parse(format!("file:///{f}")))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::query(&label, e))?;
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(options)
-        .with_schema(spec.stored_schema());
-    let table = ListingTable::try_new(config).map_err(|e| Error::query(&label, e))?;
-    ctx.register_table("input", Arc::new(table))
+    let table = parquet_table(files, spec.stored_schema()).map_err(|e| Error::query(&label, e))?;
+    ctx.register_table("input", table)
         .map_err(|e| Error::query(&label, e))?;
     Ok(ctx)
 }

@@ -10,9 +10,17 @@
 //! open them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::Result as DfResult;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStoreExt};
@@ -20,6 +28,23 @@ use object_store::{ObjectMeta, ObjectStoreExt};
 use super::Lake;
 use super::names::{FileName, Origin};
 use crate::error::{Error, Result};
+
+/// A DataFusion table over the lake objects `paths` (as listed: visible files, or
+/// a derived table's file), read one by one, with `schema`. Readers name files,
+/// not folders: a folder listing would also read parts of a write still committing
+/// and files a compaction replaced.
+pub fn parquet_table(paths: &[String], schema: SchemaRef) -> DfResult<Arc<dyn TableProvider>> {
+    let urls = paths
+        .iter()
+        .map(|p| ListingTableUrl::parse(format!("file:///{p}")))
+        .collect::<DfResult<Vec<_>>>()?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
 
 /// Suffix of a compaction's manifest of replaced files.
 pub const MANIFEST_SUFFIX: &str = ".replaces";
@@ -76,12 +101,6 @@ impl Lake {
     /// compaction), sorted by path. This is what every reader must read.
     pub async fn files(&self, table: &str) -> Result<Vec<String>> {
         Ok(self.listing(table).await?.files)
-    }
-
-    /// [`Lake::files`] as URLs DataFusion can register one by one.
-    pub async fn visible_file_urls(&self, table: &str) -> Result<Vec<String>> {
-        let files = self.files(table).await?;
-        Ok(files.iter().map(|f| format!("file:///{f}")).collect())
     }
 
     /// Lists a table's folder and sorts its objects into visible files, incomplete

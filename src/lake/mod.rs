@@ -23,6 +23,8 @@ pub mod names;
 pub mod tables;
 pub mod writer;
 
+pub use encode::ROW_GROUP_ROWS;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
