@@ -174,8 +174,9 @@ impl Engine {
     async fn register_plain_view(&self, name: &str, sql: &str) -> Result<()> {
         let df = self.ctx.sql(sql).await.map_err(|e| Error::query(name, e))?;
         self.lineage.derived(name, &[df.logical_plan()], "");
-        let ddl = format!("CREATE VIEW \"{name}\" AS {sql}");
-        self.execute(name, &ddl, &Params::new()).await?;
+        self.ctx
+            .register_table(name, df.into_view())
+            .map_err(|e| Error::query(name, e))?;
         Ok(())
     }
 
