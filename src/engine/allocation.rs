@@ -18,13 +18,12 @@ use datafusion::catalog::Session;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, ident, lit};
-use datafusion::physical_plan::execute_stream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 
 use super::cost_tables::batch;
 use super::derived::external;
-use super::lazy::{RowSource, Rows, run_plan_batches};
+use super::lazy::{RowSource, Rows, run_plan_batches, stream_plan};
 use super::{Engine, columns};
 use crate::config::cost::{AllocationRule, CostConfig};
 use crate::enrich::cost_allocation::{Allocation, CostLine, allocate};
@@ -72,9 +71,7 @@ impl Engine {
         );
         self.register_lazy("cost_allocation", allocation_schema(), rows, fingerprint)
     }
-}
 
-impl Engine {
     /// `(service, team)` of the catalog's services that name a team. Allocation
     /// gives a service with no owner here `unowned`, as `service_owners` would; read
     /// from the catalog alone, a new deployment or incident (which add services to
@@ -110,10 +107,7 @@ impl Rows for AllocationRows {
         let sorted = LogicalPlanBuilder::from(self.lines.clone())
             .sort(vec![ident("ChargePeriodStart").sort(true, true)])?
             .build()?;
-        let input = execute_stream(
-            session.create_physical_plan(&sorted).await?,
-            session.task_ctx(),
-        )?;
+        let input = stream_plan(&sorted, session).await?;
         let days = ByDay {
             input,
             rules: self.rules.clone(),

@@ -11,13 +11,11 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::execute_stream;
 use futures::TryStreamExt;
 use tokio::sync::OnceCell;
 
-use super::lazy::{RowSource, Rows};
+use super::lazy::{RowSource, Rows, stream_plan};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
 use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
@@ -214,15 +212,6 @@ impl Enrichment {
         }
         Ok(inputs)
     }
-}
-
-/// Runs a logical plan as one stream of batches.
-async fn stream_plan(
-    plan: &LogicalPlan,
-    session: &dyn Session,
-) -> DfResult<SendableRecordBatchStream> {
-    let physical = session.create_physical_plan(plan).await?;
-    execute_stream(physical, session.task_ctx())
 }
 
 fn add_deployments(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {

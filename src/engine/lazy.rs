@@ -94,6 +94,15 @@ pub(super) async fn run_plan_batches(
         .collect())
 }
 
+/// Runs a logical plan as one stream of batches.
+pub(super) async fn stream_plan(
+    plan: &LogicalPlan,
+    session: &dyn Session,
+) -> DfResult<SendableRecordBatchStream> {
+    let physical = session.create_physical_plan(plan).await?;
+    execute_stream(physical, session.task_ctx())
+}
+
 /// Where a derived table is kept in the lake: the store and the table's
 /// fingerprint there (see [`super::materialise`]).
 #[derive(Debug)]
