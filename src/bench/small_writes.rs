@@ -3,12 +3,10 @@
 //! way a collector running every few minutes writes a lake.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
-
 use crate::error::{Error, Result};
+use crate::import::open_input;
 
 /// Writes the records of `files` (CSV with a header, `.gz` read as gzip) as
 /// `parts` CSV files of about equal size in `out`, in order; returns their paths.
@@ -30,7 +28,8 @@ pub fn split_csv(files: &[PathBuf], rows: u64, parts: usize, out: &Path) -> Resu
     let mut writer: Option<csv::Writer<File>> = None;
     let mut in_part = 0u64;
     for file in files {
-        let mut reader = csv::Reader::from_reader(open(file)?);
+        let gzip = file.extension().is_some_and(|e| e == "gz");
+        let mut reader = csv::Reader::from_reader(open_input(file, gzip)?);
         let header = reader.byte_headers().map_err(csv_error(file))?.clone();
         for record in reader.byte_records() {
             let record = record.map_err(csv_error(file))?;
@@ -55,19 +54,6 @@ pub fn split_csv(files: &[PathBuf], rows: u64, parts: usize, out: &Path) -> Resu
         w.flush().map_err(io(out))?;
     }
     Ok(written)
-}
-
-fn open(path: &Path) -> Result<Box<dyn Read>> {
-    let file = File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let reader = BufReader::new(file);
-    if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(MultiGzDecoder::new(reader)))
-    } else {
-        Ok(Box::new(reader))
-    }
 }
 
 #[cfg(test)]

@@ -17,11 +17,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, Result};
-use crate::import::Rejected;
+use crate::import::{Rejected, open_input};
 
 /// How a billing file is laid out on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,23 +221,16 @@ pub fn layout_of(path: &Path) -> Result<(Layout, bool)> {
 pub fn open(path: &Path) -> Result<Records> {
     let (layout, gz) = layout_of(path)?;
     let file = path.display().to_string();
-    let handle = File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
     match layout {
-        Layout::Parquet => parquet_records(file, handle),
-        _ => {
-            let input: Box<dyn Read + Send> = if gz {
-                Box::new(MultiGzDecoder::new(handle))
-            } else {
-                Box::new(handle)
-            };
-            match layout {
-                Layout::Csv => csv_records(file, input),
-                _ => ndjson_records(file, input),
-            }
+        Layout::Parquet => {
+            let handle = File::open(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            parquet_records(file, handle)
         }
+        Layout::Csv => csv_records(file, open_input(path, gz)?),
+        _ => ndjson_records(file, open_input(path, gz)?),
     }
 }
 

@@ -12,6 +12,8 @@
 pub mod parse;
 mod reader;
 
+pub use reader::open_input;
+
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};

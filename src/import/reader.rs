@@ -48,6 +48,20 @@ pub struct FileReader<'a> {
     source: Source,
 }
 
+/// Opens `path` for reading, decompressing it when `gzip` (a `.gz` file); an error
+/// names the path.
+pub fn open_input(path: &Path, gzip: bool) -> Result<Box<dyn Read + Send>> {
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(if gzip {
+        Box::new(MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    })
+}
+
 /// Opens `path` for `spec`: checks the format and, for CSV, the header.
 pub fn open<'a>(spec: &'a TableSpec, path: &Path) -> Result<FileReader<'a>> {
     let name = path.to_string_lossy().into_owned();
@@ -67,15 +81,7 @@ pub fn open<'a>(spec: &'a TableSpec, path: &Path) -> Result<FileReader<'a>> {
             reason: "unknown format: use .csv, .ndjson, .jsonl or .json (optionally .gz)".into(),
         });
     }
-    let file = File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let input: Box<dyn Read> = if gz {
-        Box::new(MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
+    let input: Box<dyn Read> = open_input(path, gz)?;
     let source = if csv {
         open_csv(spec, &name, input)?
     } else {
