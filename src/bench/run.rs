@@ -121,9 +121,7 @@ impl<'o> Bench<'o> {
         std::fs::create_dir_all(&options.dir).map_err(|e| io(&options.dir, e))?;
         let label = options.scale.label();
         let lake = options.dir.join(format!("lake-{label}"));
-        if lake.exists() {
-            std::fs::remove_dir_all(&lake).map_err(|e| io(&lake, e))?;
-        }
+        remove_dir_if_present(&lake)?;
         let config = options.dir.join("northstar.toml");
         std::fs::write(&config, "# bench run: default settings\n").map_err(|e| io(&config, e))?;
         let mut stages = Vec::new();
@@ -155,11 +153,7 @@ impl<'o> Bench<'o> {
         let total = self.manifest.tables.iter().map(|t| t.rows).sum();
         let (from, to) = (self.manifest.from.clone(), self.manifest.to.clone());
         if sections.contains(&Section::Compute) {
-            let metrics = self.path(&format!("metrics-{}.json", self.label()));
-            let args = args(
-                &["compute", "--from", &from, "--to", &to, "--out"],
-                &metrics,
-            );
+            let args = self.compute_args(&format!("metrics-{}.json", self.label()));
             self.forget_derived()?;
             self.stage("compute", args.clone(), total)?;
             // Again over the same lake: the derived tables the first kept are found.
@@ -167,11 +161,7 @@ impl<'o> Bench<'o> {
         }
         if sections.contains(&Section::Dora) {
             if self.help_mentions(&["compute", "--help"], "--sections") {
-                let metrics = self.path(&format!("metrics-dora-{}.json", self.label()));
-                let mut args = args(
-                    &["compute", "--from", &from, "--to", &to, "--out"],
-                    &metrics,
-                );
+                let mut args = self.compute_args(&format!("metrics-dora-{}.json", self.label()));
                 args.extend(["--sections".into(), "dora".into()]);
                 self.forget_derived()?;
                 self.stage("compute --sections dora", args, total)?;
@@ -204,26 +194,14 @@ impl<'o> Bench<'o> {
     /// Deletes the derived tables an earlier stage kept in the lake, so the next
     /// stage is timed deriving them as a first run over new data does.
     fn forget_derived(&self) -> Result<()> {
-        let dir = self.lake.join(crate::engine::materialise::FOLDER);
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
-                path: dir,
-                source: e,
-            }),
-            _ => Ok(()),
-        }
+        remove_dir_if_present(&self.lake.join(crate::engine::materialise::FOLDER))
     }
 
     /// The `small-writes` section, on its own lake (see [`Section::SmallWrites`]).
     fn small_writes(&mut self, total: u64) -> Result<()> {
         let label = self.label();
         let lake = self.path(&format!("lake-{label}-small-writes"));
-        if lake.exists() {
-            std::fs::remove_dir_all(&lake).map_err(|source| Error::Io {
-                path: lake.clone(),
-                source,
-            })?;
-        }
+        remove_dir_if_present(&lake)?;
         let main_lake = std::mem::replace(&mut self.lake, lake);
         let result = self.small_writes_stages(total);
         self.lake = main_lake;
@@ -241,19 +219,14 @@ impl<'o> Bench<'o> {
         for t in self.manifest.tables.clone() {
             let files: Vec<PathBuf> = t.files.iter().map(|f| inputs.join(f)).collect();
             if !WRITTEN_SMALL.contains(&t.table.as_str()) {
-                let mut args = vec!["import".to_string(), t.table.clone()];
-                args.extend(files.iter().map(|f| f.display().to_string()));
+                let args = import_args(&t.table, &files);
                 self.stage(&format!("small-writes: import {}", t.table), args, t.rows)?;
                 continue;
             }
             let out = self.path(&format!("small-writes-{}/{}", self.label(), t.table));
             let parts = (self.options.small_writes / WRITTEN_SMALL.len()).max(1);
             for part in super::small_writes::split_csv(&files, t.rows, parts, &out)? {
-                let args = self.lake_args(vec![
-                    "import".into(),
-                    t.table.clone(),
-                    part.display().to_string(),
-                ]);
+                let args = self.lake_args(import_args(&t.table, &[part]));
                 let log =
                     child::log_path(&self.options.dir, &format!("{}-small-write", self.label()));
                 let m = child::run(&self.exe, &args, &log)?;
@@ -271,12 +244,7 @@ impl<'o> Bench<'o> {
             rows,
             small,
         );
-        let (from, to) = (self.manifest.from.clone(), self.manifest.to.clone());
-        let metrics = self.path(&format!("metrics-{}-small-writes.json", self.label()));
-        let args = args(
-            &["compute", "--from", &from, "--to", &to, "--out"],
-            &metrics,
-        );
+        let args = self.compute_args(&format!("metrics-{}-small-writes.json", self.label()));
         self.stage("small-writes: compute", args.clone(), total)?;
         self.stage("small-writes: compact", vec!["compact".into()], total)?;
         self.forget_derived()?;
@@ -286,9 +254,12 @@ impl<'o> Bench<'o> {
     fn imports(&mut self) -> Result<()> {
         let inputs = inputs_dir(self.options);
         for t in self.manifest.tables.clone() {
-            let mut args = vec!["import".to_string(), t.table.clone()];
-            args.extend(t.files.iter().map(|f| inputs.join(f).display().to_string()));
-            self.stage(&format!("import {}", t.table), args, t.rows)?;
+            let files: Vec<PathBuf> = t.files.iter().map(|f| inputs.join(f)).collect();
+            self.stage(
+                &format!("import {}", t.table),
+                import_args(&t.table, &files),
+                t.rows,
+            )?;
         }
         Ok(())
     }
@@ -355,6 +326,15 @@ impl<'o> Bench<'o> {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         println!("{text}");
         check("duckdb compare", measured, &log)
+    }
+
+    /// `compute` over the inputs' whole history into `DIR/<out>`.
+    fn compute_args(&self, out: &str) -> Vec<String> {
+        let (from, to) = (&self.manifest.from, &self.manifest.to);
+        args(
+            &["compute", "--from", from, "--to", to, "--out"],
+            &self.path(out),
+        )
     }
 
     /// `--lake … --config … <args>`.
@@ -485,6 +465,24 @@ fn check(name: &str, m: Measured, log: &Path) -> Result<()> {
         stage: name.to_string(),
         reason: format!("{how}; see {}", log.display()),
     })
+}
+
+/// `import <table> <files>`.
+fn import_args(table: &str, files: &[PathBuf]) -> Vec<String> {
+    let mut args = vec!["import".to_string(), table.to_string()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    args
+}
+
+/// Removes a folder and everything in it; nothing to do when it is not there.
+fn remove_dir_if_present(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn args(words: &[&str], path: &Path) -> Vec<String> {
