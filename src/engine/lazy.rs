@@ -225,9 +225,9 @@ impl LazyTable {
                 }
                 self.memory(partitions)
             }
-            Stored::File { path, bytes } => {
+            Stored::File { path, into_memory } => {
                 let file = parquet_table(&[path], Arc::clone(&self.schema))?;
-                if !store.read_into_memory(bytes) {
+                if !into_memory {
                     return Ok(file);
                 }
                 let plan = file.scan(session, None, &[], None).await?;

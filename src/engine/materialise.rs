@@ -28,7 +28,7 @@ use std::time::Duration;
 use chrono::Utc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -73,12 +73,14 @@ pub struct DerivedStore {
 pub enum Stored {
     /// Small enough to keep (and also written to the lake).
     Memory(Vec<RecordBatch>),
-    /// In the lake: the file's object path and size.
+    /// In the lake.
     File {
         /// The object path (for [`crate::lake::listing::parquet_table`]).
         path: String,
-        /// Its size.
-        bytes: u64,
+        /// Whether the table fits what is left of the memory budget, so the engine
+        /// reads it into memory (a file found small enough; never a file just
+        /// written, which is a file because its batches did not fit).
+        into_memory: bool,
     },
 }
 
@@ -124,7 +126,7 @@ impl DerivedStore {
                 }
                 Some(Stored::File {
                     path: path.to_string(),
-                    bytes: meta.size,
+                    into_memory: self.fits(meta.size),
                 })
             }
             Err(object_store::Error::NotFound { .. }) => None,
@@ -163,7 +165,7 @@ impl DerivedStore {
     }
 
     /// Whether a stored table with a file this size fits what is left of the budget.
-    pub fn read_into_memory(&self, bytes: u64) -> bool {
+    fn fits(&self, bytes: u64) -> bool {
         bytes.saturating_mul(ARROW_BYTES_PER_FILE_BYTE) <= self.left() as u64
     }
 
@@ -208,18 +210,10 @@ impl DerivedStore {
                 self.keep_in_memory(kept_bytes);
                 Ok(Stored::Memory(batches))
             }
-            None => {
-                let bytes = self
-                    .store
-                    .head(&path)
-                    .await
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?
-                    .size;
-                Ok(Stored::File {
-                    path: path.to_string(),
-                    bytes,
-                })
-            }
+            None => Ok(Stored::File {
+                path: path.to_string(),
+                into_memory: false,
+            }),
         }
     }
 
