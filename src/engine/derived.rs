@@ -6,18 +6,21 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::catalog::memory::MemorySourceConfig;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
-use futures::TryStreamExt;
-use tokio::sync::OnceCell;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::{StreamExt, TryStreamExt};
+use tokio::sync::Mutex;
 
 use super::lazy::{RowSource, Rows, stream_plan};
 use super::{Engine, columns};
 use crate::config::MetricSettings;
+use crate::enrich::commit_graph::GraphBuilder;
 use crate::enrich::{self, Deployment, Enriched, Incident, Inputs};
 use crate::error::{Error, Result};
 
@@ -30,16 +33,21 @@ struct Enrichment {
     given: LogicalPlan,
     incidents: LogicalPlan,
     link_window_us: i64,
-    /// Both tables' rows, built together: Arrow batches share their buffers with
-    /// the tables that serve them, so nothing of enrichment's result is held twice.
-    result: OnceCell<EnrichedBatches>,
+    /// Both tables' rows, computed together by the first of them to be derived
+    /// and released once both have been (written to the lake or into memory):
+    /// an engine that lives on, like the server's, does not keep them twice.
+    result: Mutex<Pending>,
 }
 
-/// [`Enriched`] as the two tables' batches.
+/// Enrichment's result, while one of its two tables still needs it.
 #[derive(Debug)]
-struct EnrichedBatches {
-    shipped_commits: RecordBatch,
-    incident_links: RecordBatch,
+enum Pending {
+    /// Not computed yet.
+    NotYet,
+    /// Computed; the number of tables that have not taken it yet.
+    Ready(Arc<Enriched>, usize),
+    /// Both tables took it (a table derived again computes it again).
+    Released,
 }
 
 /// Which derived table a [`DerivedRows`] serves.
@@ -112,7 +120,7 @@ impl Engine {
                 )
                 .await?,
             link_window_us: i64::from(settings.link_window_days) * 86_400_000_000,
-            result: OnceCell::new(),
+            result: Mutex::new(Pending::NotYet),
         });
         let plans = [
             &enrichment.deployments,
@@ -143,35 +151,82 @@ impl Engine {
 #[async_trait]
 impl Rows for DerivedRows {
     async fn rows(&self, session: &dyn Session) -> DfResult<RowSource> {
-        let batches = self.enrichment.batches(session).await?;
-        let batch = match self.which {
-            Derived::ShippedCommits => &batches.shipped_commits,
-            Derived::IncidentLinks => &batches.incident_links,
-        };
-        Ok(RowSource::Plan(MemorySourceConfig::try_new_exec(
-            &[vec![batch.clone()]],
-            batch.schema(),
-            None,
-        )?))
+        let enriched = self.enrichment.take(session).await?;
+        Ok(match self.which {
+            Derived::ShippedCommits => RowSource::Stream(shipped_stream(enriched)),
+            Derived::IncidentLinks => {
+                let batch = string_batch(
+                    &LINK_COLUMNS,
+                    enriched
+                        .incident_links
+                        .iter()
+                        .map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
+                )
+                .map_err(external)?;
+                RowSource::Plan(MemorySourceConfig::try_new_exec(
+                    &[vec![batch.clone()]],
+                    batch.schema(),
+                    None,
+                )?)
+            }
+        })
     }
 }
 
+/// Rows of the shipped commits per batch written to the lake.
+const SHIPPED_BATCH_ROWS: usize = 64 * 1024;
+
+/// The shipped commits as batches, spelled out one batch at a time.
+fn shipped_stream(enriched: Arc<Enriched>) -> SendableRecordBatchStream {
+    let schema = string_schema(&SHIPPED_COLUMNS);
+    let total = enriched.shipped_len();
+    let starts = (0..total.max(1)).step_by(SHIPPED_BATCH_ROWS);
+    let batches = futures::stream::iter(starts).map(move |start| {
+        let end = (start + SHIPPED_BATCH_ROWS).min(total);
+        let mut columns: [StringBuilder; 3] = Default::default();
+        enriched.shipped(start..end, |deployment, sha, origin| {
+            columns[0].append_value(deployment);
+            columns[1].append_value(sha);
+            columns[2].append_value(origin);
+        });
+        let arrays: Vec<ArrayRef> = columns
+            .iter_mut()
+            .map(|c| Arc::new(c.finish()) as ArrayRef)
+            .collect();
+        Ok(RecordBatch::try_new(
+            string_schema(&SHIPPED_COLUMNS),
+            arrays,
+        )?)
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+}
+
 impl Enrichment {
-    async fn batches(&self, session: &dyn Session) -> DfResult<&EnrichedBatches> {
-        self.result
-            .get_or_try_init(|| async {
-                let inputs = self.inputs(session).await?;
-                let enriched = tokio::task::spawn_blocking(move || enrich::enrich(&inputs))
-                    .await
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                tracing::info!(
-                    shipped_commits = enriched.deployment_commits.len(),
-                    incident_links = enriched.incident_links.len(),
-                    "Enriched the lake."
-                );
-                as_batches(&enriched).map_err(external)
-            })
+    /// Enrichment's result for one of its two tables, computed by the first.
+    async fn take(&self, session: &dyn Session) -> DfResult<Arc<Enriched>> {
+        let mut pending = self.result.lock().await;
+        let (enriched, left) = match std::mem::replace(&mut *pending, Pending::Released) {
+            Pending::Ready(enriched, left) => (enriched, left),
+            Pending::NotYet => (Arc::new(self.compute(session).await?), 2),
+            Pending::Released => return Ok(Arc::new(self.compute(session).await?)),
+        };
+        if left > 1 {
+            *pending = Pending::Ready(Arc::clone(&enriched), left - 1);
+        }
+        Ok(enriched)
+    }
+
+    async fn compute(&self, session: &dyn Session) -> DfResult<Enriched> {
+        let inputs = self.inputs(session).await?;
+        let enriched = tokio::task::spawn_blocking(move || enrich::enrich(inputs))
             .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        tracing::info!(
+            shipped_commits = enriched.shipped_len(),
+            incident_links = enriched.incident_links.len(),
+            "Enriched the lake."
+        );
+        Ok(enriched)
     }
 
     /// Reads enrichment's inputs batch by batch: a table's batches are dropped as
@@ -186,16 +241,12 @@ impl Enrichment {
         while let Some(b) = batches.try_next().await? {
             add_deployments(&mut inputs, &b).map_err(external)?;
         }
+        let mut graph = GraphBuilder::default();
         let mut batches = stream_plan(&self.commits, session).await?;
         while let Some(b) = batches.try_next().await? {
-            let shas = columns::strings(&b, "commit_sha").map_err(external)?;
-            let parents = columns::string_lists(&b, "parent_shas").map_err(external)?;
-            inputs.commits.extend(
-                shas.into_iter()
-                    .zip(parents)
-                    .filter_map(|(s, p)| s.map(|s| (s, p))),
-            );
+            add_commits(&mut graph, &b).map_err(external)?;
         }
+        inputs.graph = graph.finish();
         let mut batches = stream_plan(&self.given, session).await?;
         while let Some(b) = batches.try_next().await? {
             let deps = columns::strings(&b, "deployment_id").map_err(external)?;
@@ -233,6 +284,27 @@ fn add_deployments(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
     Ok(())
 }
 
+/// Adds a batch of commits to the graph without a `String` per sha: the commits
+/// table can hold tens of millions of rows.
+fn add_commits(graph: &mut GraphBuilder, b: &RecordBatch) -> Result<()> {
+    let shas = columns::text_array(b, "commit_sha")?;
+    let shas = shas.as_string::<i32>();
+    let parents = columns::text_list_array(b, "parent_shas")?;
+    let parents = parents.as_list::<i32>();
+    for row in 0..b.num_rows() {
+        if shas.is_null(row) {
+            continue;
+        }
+        let list = (!parents.is_null(row)).then(|| parents.value(row));
+        let list = list.as_ref().map(|l| l.as_string::<i32>());
+        graph.add(
+            shas.value(row),
+            list.into_iter().flat_map(|l| l.iter().flatten()),
+        );
+    }
+    Ok(())
+}
+
 fn add_incidents(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
     let ids = columns::strings(b, "incident_id")?;
     let services = columns::strings(b, "service")?;
@@ -257,19 +329,6 @@ fn add_incidents(inputs: &mut Inputs, b: &RecordBatch) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn as_batches(enriched: &Enriched) -> Result<EnrichedBatches> {
-    let batch = |names: &[&str; 3], rows: &[(String, String, &'static str)]| {
-        string_batch(
-            names,
-            rows.iter().map(|(a, b, c)| [a.as_str(), b.as_str(), *c]),
-        )
-    };
-    Ok(EnrichedBatches {
-        shipped_commits: batch(&SHIPPED_COLUMNS, &enriched.deployment_commits)?,
-        incident_links: batch(&LINK_COLUMNS, &enriched.incident_links)?,
-    })
 }
 
 /// A crate error inside DataFusion's error type (a lazy table fails inside a scan).

@@ -24,8 +24,9 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
-use datafusion::error::Result as DfResult;
+use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::SessionState;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, collect_partitioned, execute_stream};
@@ -163,8 +164,30 @@ impl LazyTable {
             .await
     }
 
-    /// The table's provider, and how it came about (for the log).
+    /// The table's provider, and how it came about (for the log). A plan whose
+    /// hash joins do not fit the memory pool is planned again with sort-merge
+    /// joins (see [`spilling_joins`]).
     async fn derive(
+        &self,
+        session: &dyn Session,
+    ) -> DfResult<(Arc<dyn TableProvider>, &'static str)> {
+        match self.derive_with(session).await {
+            Err(e) if out_of_memory(&e) => {
+                tracing::info!(
+                    table = %self.name,
+                    error = %e.find_root(),
+                    "Hash joins exceed the memory pool; deriving the table again with sort-merge joins, which spill."
+                );
+                let Some(state) = spilling_joins(session) else {
+                    return Err(e);
+                };
+                self.derive_with(&state).await
+            }
+            other => other,
+        }
+    }
+
+    async fn derive_with(
         &self,
         session: &dyn Session,
     ) -> DfResult<(Arc<dyn TableProvider>, &'static str)> {
@@ -198,6 +221,7 @@ impl LazyTable {
                     let table = self.open(&keep.store, stored, session).await?;
                     return Ok((table, "derived, kept in the lake"));
                 }
+                Err(e) if out_of_memory(&e) => return Err(e),
                 Err(e) => tracing::warn!(
                     table = %self.name,
                     error = %e,
@@ -264,14 +288,42 @@ impl LazyTable {
     }
 }
 
+/// Whether `e` is the memory pool refusing an operator that cannot spill (in
+/// DataFusion 55, a hash join's build side).
+pub(super) fn out_of_memory(e: &DataFusionError) -> bool {
+    matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+}
+
+/// `session`'s state planning sort-merge joins instead of hash joins. Hash joins
+/// are faster but hold their whole build side in memory and cannot spill; a sort-
+/// merge join's sorts spill, so its memory is bounded whatever the table sizes.
+/// Only the queries whose hash joins did not fit are planned again this way (at
+/// scale, the lead-time samples join tens of millions of shipped commits).
+pub(super) fn spilling_joins(session: &dyn Session) -> Option<SessionState> {
+    let mut state = session.as_any().downcast_ref::<SessionState>()?.clone();
+    let options = state.config_mut().options_mut();
+    options.optimizer.prefer_hash_join = false;
+    // DataFusion plans sort-merge joins only over repartitioned inputs.
+    options.optimizer.repartition_joins = true;
+    options.execution.target_partitions = options.execution.target_partitions.max(2);
+    Some(state)
+}
+
 /// `batch` with `schema`'s fields, casting a column whose type differs only in
-/// detail (a list's item field, say) from the declared one.
+/// detail (a list's item field, say) from the declared one. Columns are matched by
+/// name: a physical plan may order them differently from its logical plan (a
+/// sort-merge join puts its inputs' columns in its own order).
 fn conform(batch: RecordBatch, schema: &SchemaRef) -> DfResult<RecordBatch> {
-    let columns = batch
-        .columns()
+    let given = batch.schema();
+    let columns = schema
+        .fields()
         .iter()
-        .zip(schema.fields())
-        .map(|(column, field)| {
+        .enumerate()
+        .map(|(i, field)| {
+            let at = given.index_of(field.name()).unwrap_or(i);
+            let column = batch.columns().get(at).ok_or_else(|| {
+                DataFusionError::Internal(format!("derived rows lack column `{}`", field.name()))
+            })?;
             if column.data_type() == field.data_type() {
                 Ok(Arc::clone(column))
             } else {
@@ -303,5 +355,78 @@ impl TableProvider for LazyTable {
             .await?
             .scan(state, projection, filters, limit)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    use super::*;
+
+    /// `rows` rows of `(k, padding)`: a wide build side for a hash join.
+    fn table(rows: i64) -> Arc<MemTable> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("padding", DataType::Utf8, false),
+        ]));
+        let batches = (0..rows)
+            .step_by(4096)
+            .map(|start| {
+                let keys: Vec<i64> = (start..(start + 4096).min(rows)).collect();
+                let padding: Vec<String> = keys.iter().map(|k| format!("{k:0>120}")).collect();
+                RecordBatch::try_new(
+                    Arc::clone(&schema),
+                    vec![
+                        Arc::new(Int64Array::from(keys)),
+                        Arc::new(StringArray::from(padding)),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .expect("batch");
+        Arc::new(MemTable::try_new(schema, vec![batches]).expect("table"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_join_that_does_not_fit_the_pool_is_derived_with_sort_merge_joins() {
+        // 1.6 million rows of ~130 bytes: a hash join's build side needs ~210 MiB,
+        // the pool has 176 MiB, enough for the sorts of a sort-merge join to spill.
+        let pool = Arc::new(FairSpillPool::new(176 * 1024 * 1024));
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(pool)
+            .build_arc()
+            .expect("runtime");
+        let config = SessionConfig::new().with_target_partitions(1);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_table("a", table(1_600_000)).expect("a");
+        ctx.register_table("b", table(1_600_000)).expect("b");
+        let sql = "SELECT a.k, a.padding AS pa, b.padding AS pb FROM a JOIN b ON a.k = b.k";
+        let hash = ctx.sql(sql).await.expect("plan").collect().await;
+        assert!(
+            hash.as_ref().is_err_and(out_of_memory),
+            "the hash join alone fails: {hash:?}"
+        );
+
+        let plan = ctx.sql(sql).await.expect("plan").logical_plan().clone();
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let lazy = LazyTable::new("joined", schema, Arc::new(PlanRows(plan)), None);
+        ctx.register_table("joined", Arc::new(lazy))
+            .expect("joined");
+        let counted = ctx
+            .sql("SELECT count(*) AS n, sum(k) AS total FROM joined")
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("derived with sort-merge joins");
+        let n = counted[0].column(0).as_any().downcast_ref::<Int64Array>();
+        assert_eq!(n.map(|n| n.value(0)), Some(1_600_000));
+        let total = counted[0].column(1).as_any().downcast_ref::<Int64Array>();
+        assert_eq!(total.map(|t| t.value(0)), Some(1_599_999 * 1_600_000 / 2));
     }
 }

@@ -231,19 +231,22 @@ impl Engine {
         sql: &str,
         params: &Params,
     ) -> Result<Vec<RecordBatch>> {
-        let df = self
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(|e| Error::query(label, e))?;
-        let df = if params.is_empty() {
-            df
-        } else {
-            df.with_param_values(ParamValues::from(params.clone()))
-                .map_err(|e| Error::query(label, e))?
-        };
         let started = std::time::Instant::now();
-        let batches = df.collect().await.map_err(|e| Error::query(label, e))?;
+        let batches = match run_sql(&self.ctx, sql, params).await {
+            Err(e) if lazy::out_of_memory(&e) => {
+                tracing::info!(
+                    query = label,
+                    "Hash joins exceed the memory pool; running the query again with sort-merge joins, which spill."
+                );
+                let state = lazy::spilling_joins(&self.ctx.state()).ok_or(e);
+                match state {
+                    Ok(state) => run_sql(&SessionContext::new_with_state(state), sql, params).await,
+                    Err(e) => Err(e),
+                }
+            }
+            other => other,
+        }
+        .map_err(|e| Error::query(label, e))?;
         tracing::debug!(
             query = label,
             ms = started.elapsed().as_millis() as u64,
@@ -251,6 +254,21 @@ impl Engine {
         );
         Ok(batches)
     }
+}
+
+/// Runs `sql` with named parameters in `ctx`.
+async fn run_sql(
+    ctx: &SessionContext,
+    sql: &str,
+    params: &Params,
+) -> datafusion::error::Result<Vec<RecordBatch>> {
+    let df = ctx.sql(sql).await?;
+    let df = if params.is_empty() {
+        df
+    } else {
+        df.with_param_values(ParamValues::from(params.clone()))?
+    };
+    df.collect().await
 }
 
 /// The runtime: a memory pool shared fairly by the operators that can spill (sorts,

@@ -18,6 +18,10 @@ pub const STAGING_BEFORE_ENRICH: &[(&str, &str)] = &[
         "billing_lines",
         include_str!("../../queries/staging/billing_lines.sql"),
     ),
+    (
+        "pull_request_times",
+        include_str!("../../queries/staging/pull_request_times.sql"),
+    ),
 ];
 
 /// Views that read the derived tables, registered after enrichment.

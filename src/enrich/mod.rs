@@ -15,7 +15,7 @@ pub mod cost_allocation;
 
 use std::collections::{HashMap, HashSet};
 
-use commit_graph::{CommitGraph, GraphWalker};
+use commit_graph::{CommitGraph, GraphWalker, Shas};
 
 /// A successful production deployment, as enrichment needs it.
 #[derive(Debug, Clone)]
@@ -46,12 +46,12 @@ pub struct Incident {
 }
 
 /// Everything enrichment reads.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Inputs {
     /// Successful production deployments (any order).
     pub deployments: Vec<Deployment>,
-    /// `(sha, parent shas)` for every known commit.
-    pub commits: Vec<(String, Vec<String>)>,
+    /// Every known commit and its parents.
+    pub graph: CommitGraph,
     /// `(deployment_id, sha)` rows a source supplied.
     pub source_deployment_commits: Vec<(String, String)>,
     /// All incidents.
@@ -66,29 +66,68 @@ pub const ORIGIN_SOURCE: &str = "source";
 pub const ORIGIN_GRAPH: &str = "graph";
 
 /// Everything enrichment produces.
-#[derive(Debug, Default, PartialEq)]
+///
+/// The shipped commits the graph gave are kept as numbers (which deployment, which
+/// commit node) and spelled out only when written ([`Enriched::shipped`]): a
+/// year of a large organisation ships tens of millions of them.
+#[derive(Debug, Default)]
 pub struct Enriched {
-    /// `(deployment_id, commit_sha, origin)`.
-    pub deployment_commits: Vec<(String, String, &'static str)>,
+    /// Source-given `(deployment_id, commit_sha)` rows kept (origin `source`).
+    given: Vec<(String, String)>,
+    /// Graph-derived rows (origin `graph`): `(deployment, commit node)`.
+    walked: Vec<(u32, u32)>,
+    /// Deployment ids by the numbers in `walked`.
+    deployment_ids: Vec<String>,
+    /// Commit shas by node.
+    shas: Shas,
     /// `(incident_id, deployment_id, rule)` with rule `explicit | commit | window`.
     pub incident_links: Vec<(String, String, &'static str)>,
 }
 
+impl Enriched {
+    /// Number of shipped-commit rows.
+    pub fn shipped_len(&self) -> usize {
+        self.given.len() + self.walked.len()
+    }
+
+    /// Calls `row(deployment_id, commit_sha, origin)` for the shipped-commit rows
+    /// `range` (source-given rows first, then the graph's).
+    pub fn shipped(
+        &self,
+        range: std::ops::Range<usize>,
+        mut row: impl FnMut(&str, &str, &'static str),
+    ) {
+        let mut buf = [0u8; 40];
+        for i in range {
+            match self.given.get(i) {
+                Some((deployment, sha)) => row(deployment, sha, ORIGIN_SOURCE),
+                None => {
+                    let (deployment, node) = self.walked[i - self.given.len()];
+                    let sha = self.shas.text(node, &mut buf);
+                    row(&self.deployment_ids[deployment as usize], sha, ORIGIN_GRAPH);
+                }
+            }
+        }
+    }
+}
+
 /// Computes the derived tables.
-pub fn enrich(inputs: &Inputs) -> Enriched {
-    let mut by_service: HashMap<&str, Vec<&Deployment>> = HashMap::new();
-    for d in &inputs.deployments {
-        by_service.entry(d.service.as_str()).or_default().push(d);
+pub fn enrich(inputs: Inputs) -> Enriched {
+    let deployments = &inputs.deployments;
+    let mut by_service: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, d) in deployments.iter().enumerate() {
+        by_service
+            .entry(d.service.as_str())
+            .or_default()
+            .push(i as u32);
     }
-    for deployments in by_service.values_mut() {
-        deployments.sort_by(|a, b| (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id)));
+    for indices in by_service.values_mut() {
+        indices.sort_by(|&a, &b| {
+            let (a, b) = (&deployments[a as usize], &deployments[b as usize]);
+            (a.finished_at, &a.id).cmp(&(b.finished_at, &b.id))
+        });
     }
-    let graph = CommitGraph::new(
-        inputs
-            .commits
-            .iter()
-            .map(|(s, p)| (s.as_str(), p.as_slice())),
-    );
+    let graph = &inputs.graph;
     let wanted: HashSet<u32> = inputs
         .incidents
         .iter()
@@ -100,24 +139,24 @@ pub fn enrich(inputs: &Inputs) -> Enriched {
         .iter()
         .map(|(d, _)| d.as_str())
         .collect();
-    let mut out = Enriched::default();
-    out.deployment_commits.extend(
-        first_shipments(inputs)
-            .into_iter()
-            .map(|(d, s)| (d.to_string(), s.to_string(), ORIGIN_SOURCE)),
-    );
+    let kept: Vec<(String, String)> = first_shipments(&inputs)
+        .into_iter()
+        .map(|(d, s)| (d.to_string(), s.to_string()))
+        .collect();
+    let mut walked = Vec::new();
     // commit node → deployments (one per service) whose history first contained it.
     let mut containing: HashMap<u32, Vec<&Deployment>> = HashMap::new();
     let mut services: Vec<&&str> = by_service.keys().collect();
     services.sort();
-    let mut walk = GraphWalker::new(&graph);
+    let mut walk = GraphWalker::new(graph);
     for service in services {
         walk.next_service();
-        for (k, d) in by_service[*service].iter().enumerate() {
-            let Some(sha) = d.sha.as_deref() else {
+        for (k, &i) in by_service[*service].iter().enumerate() {
+            let d = &deployments[i as usize];
+            let Some(start) = d.sha.as_deref().and_then(|sha| graph.lookup(sha)) else {
                 continue;
             };
-            let newly = walk.advance(sha);
+            let newly = walk.advance(start);
             for node in &newly {
                 if wanted.contains(node) {
                     containing.entry(*node).or_default().push(d);
@@ -125,16 +164,25 @@ pub fn enrich(inputs: &Inputs) -> Enriched {
             }
             // The first deployment of a service ships its history, not a change.
             if k > 0 && !given.contains(d.id.as_str()) {
-                out.deployment_commits.extend(
-                    newly
-                        .iter()
-                        .map(|n| (d.id.clone(), graph.sha(*n).to_string(), ORIGIN_GRAPH)),
-                );
+                walked.extend(newly.iter().map(|&n| (i, n)));
             }
         }
     }
-    out.incident_links = link_incidents(inputs, &graph, &containing, &by_service);
-    out
+    let by_service: HashMap<&str, Vec<&Deployment>> = by_service
+        .into_iter()
+        .map(|(s, indices)| {
+            let ordered = indices.iter().map(|&i| &deployments[i as usize]);
+            (s, ordered.collect())
+        })
+        .collect();
+    let incident_links = link_incidents(&inputs, &containing, &by_service);
+    Enriched {
+        given: kept,
+        walked,
+        deployment_ids: inputs.deployments.into_iter().map(|d| d.id).collect(),
+        shas: inputs.graph.into_shas(),
+        incident_links,
+    }
 }
 
 /// Source-given links, with a commit counted only at the first deployment of its
@@ -172,7 +220,6 @@ fn first_shipments(inputs: &Inputs) -> Vec<(&str, &str)> {
 
 fn link_incidents(
     inputs: &Inputs,
-    graph: &CommitGraph,
     containing: &HashMap<u32, Vec<&Deployment>>,
     by_service: &HashMap<&str, Vec<&Deployment>>,
 ) -> Vec<(String, String, &'static str)> {
@@ -185,7 +232,7 @@ fn link_incidents(
         let by_commit = incident
             .caused_by_commit_sha
             .as_deref()
-            .and_then(|sha| graph.lookup(sha))
+            .and_then(|sha| inputs.graph.lookup(sha))
             .and_then(|node| containing.get(&node))
             .and_then(|deps| earliest_preferring_service(deps, incident.service.as_deref()));
         if let Some(d) = by_commit {
