@@ -32,5 +32,6 @@ mod north_star;
 mod okrs;
 mod scorecards;
 mod serve_api;
+mod stored_metrics;
 mod support;
 mod webhook;
