@@ -80,10 +80,11 @@ pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// One line per metric query id; custom ones with unit, description, parameters.
+/// One line per metric query: id, unit, grains, scopes and description from its
+/// header; custom ones with unit, description, parameters.
 fn list(config: &Config) -> Result<()> {
-    for (id, _) in queries::METRICS {
-        println!("{id}");
+    for q in queries::metrics() {
+        println!("{}", queries::list_line(q));
     }
     let dir = config.custom_dir();
     for m in custom::load_dir(&dir)? {

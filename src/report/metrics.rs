@@ -17,7 +17,7 @@ use serde_json::{Map, Value as Json, json};
 use super::json::rows;
 use super::{cost, north_star, okrs, scorecards};
 use crate::config::{Config, MetricSettings};
-use crate::engine::{Engine, Params};
+use crate::engine::{Engine, Params, queries};
 use crate::error::{Error, Result};
 
 /// Version of the `metrics.json` contract. Bump the major part on breaking changes.
@@ -89,47 +89,27 @@ impl Section {
     }
 }
 
-/// One metric: its key in the JSON, its query, and the fields that read 0 (rather
-/// than null) for a group with no sample.
+/// One DORA metric: its key in the JSON (the query's name), its query, and the
+/// fields that read 0 (`-- empty_zero:`) or null (`-- empty_null:`) for a group with
+/// no sample. Every query of `queries/dora/` is one.
 struct MetricDef {
     key: &'static str,
     query: &'static str,
-    zero_when_empty: &'static [&'static str],
-    null_when_empty: &'static [&'static str],
+    zero_when_empty: Vec<&'static str>,
+    null_when_empty: Vec<&'static str>,
 }
 
-const METRICS: &[MetricDef] = &[
-    MetricDef {
-        key: "deployment_frequency",
-        query: "dora/deployment_frequency",
-        zero_when_empty: &["n", "deployments"],
-        null_when_empty: &["tier"],
-    },
-    MetricDef {
-        key: "lead_time",
-        query: "dora/lead_time",
-        zero_when_empty: &["n"],
-        null_when_empty: &["median_hours", "p90_hours", "tier"],
-    },
-    MetricDef {
-        key: "change_failure_rate",
-        query: "dora/change_failure_rate",
-        zero_when_empty: &["n", "failed"],
-        null_when_empty: &["rate", "tier"],
-    },
-    MetricDef {
-        key: "failed_deployment_recovery_time",
-        query: "dora/failed_deployment_recovery_time",
-        zero_when_empty: &["n", "unresolved"],
-        null_when_empty: &["median_hours", "p90_hours", "tier"],
-    },
-    MetricDef {
-        key: "rework_rate",
-        query: "dora/rework_rate",
-        zero_when_empty: &["n", "rework"],
-        null_when_empty: &["rate"],
-    },
-];
+/// The DORA metrics, from the registry (`queries/dora/`).
+fn dora_metrics() -> Vec<MetricDef> {
+    queries::folder("dora")
+        .map(|q| MetricDef {
+            key: q.name,
+            query: q.id,
+            zero_when_empty: q.items("empty_zero"),
+            null_when_empty: q.items("empty_null"),
+        })
+        .collect()
+}
 
 const SCOPES: &[(&str, &str)] = &[("org", "org"), ("team", "teams"), ("service", "services")];
 const SERIES_GRAINS: &[&str] = &["week", "month"];
@@ -222,7 +202,7 @@ async fn dora_section(engine: &Engine, window: Window, settings: &MetricSettings
             // org, with every metric at n = 0.
             let org = by_key.remove("org").unwrap_or_else(|| {
                 Json::Object(
-                    METRICS
+                    dora_metrics()
                         .iter()
                         .map(|def| (def.key.to_string(), empty_metric(def)))
                         .collect(),
@@ -369,7 +349,8 @@ async fn scope_grid(
     // ignored by DataFusion.
     let params = params(window, settings, scope, grain);
     let mut grid = Grid::new();
-    for def in METRICS {
+    let metrics = dora_metrics();
+    for def in &metrics {
         let batches = engine.run_query(def.query, &params).await?;
         for mut row in rows(&batches)? {
             let key = take_text(&mut row, "scope_key");
@@ -387,7 +368,7 @@ async fn scope_grid(
         }
     }
     for figures in grid.values_mut() {
-        for def in METRICS {
+        for def in &metrics {
             figures.entry(def.key).or_insert_with(|| empty_metric(def));
         }
     }
@@ -414,10 +395,10 @@ fn period_header(grain: &str, period: &str, period_end: Option<Json>) -> Map<Str
 
 fn empty_metric(def: &MetricDef) -> Json {
     let mut m = Map::new();
-    for f in def.zero_when_empty {
+    for f in &def.zero_when_empty {
         m.insert((*f).into(), json!(0));
     }
-    for f in def.null_when_empty {
+    for f in &def.null_when_empty {
         m.insert((*f).into(), Json::Null);
     }
     m.insert("low_sample".into(), Json::Bool(true));
