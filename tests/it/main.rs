@@ -30,6 +30,7 @@ mod import;
 mod lake;
 mod north_star;
 mod okrs;
+mod registry;
 mod scorecards;
 mod serve_api;
 mod stored_metrics;
