@@ -15,7 +15,7 @@ use crate::engine::{Engine, queries};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::all_tables;
-use crate::report::metrics::{Window, params_for};
+use crate::window::{Window, params_for};
 
 /// Arguments of `check`.
 #[derive(Debug, Args)]

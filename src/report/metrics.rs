@@ -11,26 +11,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
 use super::json::rows;
 use super::{cost, north_star, okrs, scorecards};
 use crate::config::{Config, MetricSettings};
-use crate::engine::{Engine, Params, queries};
+use crate::engine::{Engine, queries};
 use crate::error::{Error, Result};
+use crate::window::{Window, params, params_for};
 
 /// Version of the `metrics.json` contract. Bump the major part on breaking changes.
 pub const SCHEMA_VERSION: &str = "1.0.0";
-
-/// A half-open time window `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Inclusive start.
-    pub from: DateTime<Utc>,
-    /// Exclusive end.
-    pub to: DateTime<Utc>,
-}
 
 /// A top-level section of `metrics.json` that can be computed on its own
 /// (`compute --sections`): a user who wants the DORA figures does not pay for every
@@ -138,13 +129,7 @@ pub async fn compute_sections(
     sections: &[Section],
 ) -> Result<Json> {
     let settings = &config.metrics;
-    if window.from >= window.to {
-        return Err(Error::Usage(format!(
-            "empty window: --from {} is not before --to {}",
-            window.from.date_naive(),
-            window.to.date_naive()
-        )));
-    }
+    window.ensure_not_empty()?;
     let mut doc = json!({
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -267,73 +252,6 @@ async fn custom_section(engine: &Engine, window: Window, config: &Config) -> Res
         );
     }
     Ok(Json::Object(out))
-}
-
-/// [`params`] with `$developers` = `[north_star] developers` when configured and the
-/// `$anomaly_*` parameters from `[cost.anomalies]`.
-pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> Params {
-    let mut p = params(window, &config.metrics, scope, grain);
-    p.insert(
-        "developers".into(),
-        ScalarValue::Int64(config.north_star.developers.map(i64::from)),
-    );
-    let anomalies = &config.cost.anomalies;
-    p.insert(
-        "anomaly_threshold".into(),
-        ScalarValue::Float64(Some(anomalies.threshold)),
-    );
-    p.insert(
-        "anomaly_min_amount".into(),
-        ScalarValue::Float64(Some(anomalies.min_amount)),
-    );
-    p.insert(
-        "anomaly_min_ratio".into(),
-        ScalarValue::Float64(Some(anomalies.min_ratio)),
-    );
-    p.insert(
-        "anomaly_weeks".into(),
-        ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
-    );
-    p
-}
-
-/// The query parameters every metric query takes; `$developers` is NULL (count commit
-/// authors, see [`params_for`]); the `$anomaly_*` parameters of `cost/anomalies` are
-/// the `[cost.anomalies]` defaults (threshold 3.5, min amount 50.0, 8 weeks).
-pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &str) -> Params {
-    let ts = |t: DateTime<Utc>| {
-        ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
-    };
-    let text = |s: &str| ScalarValue::Utf8(Some(s.to_string()));
-    // `[cost.anomalies]` defaults; `params_for` sets the configured ones.
-    let anomalies = crate::config::cost::AnomalySettings::default();
-    Params::from([
-        ("from".to_string(), ts(window.from)),
-        ("to".to_string(), ts(window.to)),
-        ("scope".to_string(), text(scope)),
-        ("grain".to_string(), text(grain)),
-        (
-            "lead_time_start".to_string(),
-            text(settings.lead_time_start.as_str()),
-        ),
-        ("developers".to_string(), ScalarValue::Int64(None)),
-        (
-            "anomaly_threshold".to_string(),
-            ScalarValue::Float64(Some(anomalies.threshold)),
-        ),
-        (
-            "anomaly_min_amount".to_string(),
-            ScalarValue::Float64(Some(anomalies.min_amount)),
-        ),
-        (
-            "anomaly_min_ratio".to_string(),
-            ScalarValue::Float64(Some(anomalies.min_ratio)),
-        ),
-        (
-            "anomaly_weeks".to_string(),
-            ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
-        ),
-    ])
 }
 
 /// Runs all five metrics for one scope and grain; every (key, period) the deployment

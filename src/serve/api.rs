@@ -31,7 +31,7 @@ use crate::engine::{Params, queries};
 use crate::error::Error;
 use crate::report::access::{Access, Row};
 use crate::report::json::rows;
-use crate::report::metrics::params_for;
+use crate::window::params_for;
 
 /// Scopes every query accepts; the cost queries also take the cost dimensions.
 const SCOPES: &[&str] = &["org", "team", "service"];
@@ -238,7 +238,7 @@ fn bind(
         .filter(|(k, _)| k != "format")
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let user = crate::cli::parse_params(&given).map_err(|e| bad(e.to_string()))?;
+    let user = crate::window::parse_params(&given).map_err(|e| bad(e.to_string()))?;
     let text = |name: &str, default: &str| match user.get(name) {
         None => Ok(default.to_string()),
         Some(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),

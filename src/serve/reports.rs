@@ -27,7 +27,7 @@ use super::{api, grafana, pages, prometheus};
 use crate::config::Config;
 use crate::lake::Lake;
 use crate::report::dashboard::Dashboard;
-use crate::report::metrics::Window;
+use crate::window::Window;
 
 /// A login form is a few hundred bytes.
 const MAX_LOGIN_BYTES: usize = 8 * 1024;

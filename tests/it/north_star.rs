@@ -60,7 +60,7 @@
 use northstar::config::MetricSettings;
 use northstar::engine::Engine;
 use northstar::report::json::rows;
-use northstar::report::metrics::{Window, params};
+use northstar::window::{Window, params};
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
@@ -319,7 +319,7 @@ async fn ticket_ops_with_a_configured_developer_count() {
         to: day("2024-03-18"),
     };
     let run = async |scope: &str| {
-        let p = northstar::report::metrics::params_for(window, &config, scope, "window");
+        let p = northstar::window::params_for(window, &config, scope, "window");
         rows(
             &engine
                 .run_query("north_star/ticket_ops", &p)

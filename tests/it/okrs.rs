@@ -37,10 +37,10 @@
 
 use chrono::{DateTime, Utc};
 use northstar::config::Config;
-use northstar::engine::Engine;
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, compute};
-use northstar::report::okrs::record_checkins;
+use northstar::pipeline;
+use northstar::report::metrics::Section;
+use northstar::window::Window;
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
@@ -120,17 +120,17 @@ async fn lake() -> (TempDir, Lake) {
     (dir, lake)
 }
 
-/// `metrics.json` generated at `at` (window 03-01 to 03-25), as `compute` does it:
-/// the document, then the day's check-ins stored.
+/// `metrics.json` generated at `at` (window 03-01 to 03-25) through the library
+/// call every face makes: the document, then the day's check-ins stored.
 async fn compute_at(lake: &Lake, config: &Config, at: DateTime<Utc>) -> Json {
-    let engine = Engine::open(lake, &config.metrics).await.expect("engine");
     let window = Window {
         from: day("2024-03-01"),
         to: day("2024-03-25"),
     };
-    let doc = compute(&engine, window, config, at).await.expect("compute");
-    record_checkins(lake, &doc).await.expect("check-ins");
-    doc
+    pipeline::compute(lake, config, window, &Section::ALL, at)
+        .await
+        .expect("compute")
+        .doc
 }
 
 fn kr(doc: &Json, objective: usize, kr: usize) -> &Json {

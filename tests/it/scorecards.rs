@@ -20,8 +20,9 @@
 
 use northstar::config::Config;
 use northstar::engine::Engine;
-use northstar::report::metrics::{Window, compute};
-use northstar::report::scorecards::record_results;
+use northstar::history::record_results;
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::json;
 
 use crate::support::{assert_close, day, fixture, query, seed, temp_lake};

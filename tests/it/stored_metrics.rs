@@ -15,7 +15,8 @@ use flate2::write::GzEncoder;
 use northstar::config::Config;
 use northstar::demo;
 use northstar::engine::Engine;
-use northstar::report::metrics::{Window, compute};
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::Value as Json;
 
 use crate::support::{day, fixture, golden_lake, metrics, repo_root, seed, temp_lake};

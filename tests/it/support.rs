@@ -8,7 +8,8 @@ use northstar::config::{Config, MetricSettings};
 use northstar::engine::Engine;
 use northstar::import::{ImportOptions, import_files};
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, compute};
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
