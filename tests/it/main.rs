@@ -28,6 +28,7 @@ mod focus_check;
 mod golden;
 mod import;
 mod lake;
+mod layers;
 mod north_star;
 mod okrs;
 mod registry;
