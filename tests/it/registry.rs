@@ -114,3 +114,70 @@ async fn each_dora_query_reaches_the_json_and_prometheus() {
         }
     }
 }
+
+/// ARCHITECTURE.md's checklist "Add a dashboard panel", followed by hand: a
+/// dashboard file in a `dashboards/` folder with one panel over a registered query
+/// is loaded beside the shipped ones and drawn, with no Rust and no rebuild.
+#[tokio::test]
+async fn a_dashboard_panel_is_a_few_lines_of_toml() {
+    use northstar::config::{Config, MetricSettings};
+    use northstar::engine::Engine;
+    use northstar::report::access::{Access, service_owners};
+    use northstar::report::chart::Figure;
+    use northstar::report::dashboard::{self, Sources};
+    use northstar::window::Window;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    crate::support::write_file(
+        dir.path(),
+        "rework.toml",
+        r#"title = "Rework"
+[[panel]]
+id = "rework-by-team"
+title = "Rework rate per team"
+kind = "bar"
+query = "dora/rework_rate"
+params = { scope = "team", grain = "window" }
+x = "scope_key"
+y = ["rate"]
+unit = "ratio"
+"#,
+    );
+    let all = dashboard::load(Some(dir.path())).expect("load");
+    let spec = all
+        .iter()
+        .find(|d| d.name == "rework")
+        .expect("the new dashboard");
+    assert!(all.len() > 1, "the shipped dashboards stay");
+
+    let (_lake_dir, lake) = golden_lake().await;
+    let engine = Engine::open(&lake, &MetricSettings::default())
+        .await
+        .expect("engine");
+    let window = Window {
+        from: crate::support::day("2024-03-04"),
+        to: crate::support::day("2024-03-18"),
+    };
+    let config = Config::default();
+    let doc = metrics(&lake, "2024-03-04", "2024-03-18").await;
+    let owners = service_owners(&engine).await.expect("owners");
+    let sources = Sources {
+        engine: &engine,
+        metrics: &doc,
+        window,
+        config: &config,
+        owners: &owners,
+    };
+    let rendered = dashboard::render(spec, &sources, &Access::Platform)
+        .await
+        .expect("render");
+    let panel = &rendered.panels[0];
+    assert_eq!(panel.id, "rework-by-team");
+    assert!(
+        !matches!(panel.figure, Figure::Empty(_)),
+        "drew {:?}",
+        panel.figure
+    );
+    assert!(panel.rows.iter().any(|r| r["scope_key"] == "core"));
+    assert!(panel.svg.contains("<svg"));
+}
