@@ -44,7 +44,7 @@ use northstar::window::Window;
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
-use crate::support::{assert_close, day, fixture, query, seed, temp_lake};
+use crate::support::{assert_close, day, north_star_lake, query};
 
 const CONFIG: &str = r#"
 [[okrs]]
@@ -100,24 +100,8 @@ baseline = 0
 target = 1
 "#;
 
-const TABLES: [&str; 7] = [
-    "services",
-    "deployments",
-    "commits",
-    "pull_requests",
-    "tickets",
-    "ticket_transitions",
-    "platform_actions",
-];
-
 async fn lake() -> (TempDir, Lake) {
-    let (dir, lake) = temp_lake();
-    let files: Vec<(&str, _)> = TABLES
-        .into_iter()
-        .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
-        .collect();
-    seed(&lake, &files).await;
-    (dir, lake)
+    north_star_lake().await
 }
 
 /// `metrics.json` generated at `at` (window 03-01 to 03-25) through the library

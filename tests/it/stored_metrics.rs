@@ -19,7 +19,7 @@ use northstar::report::metrics::compute;
 use northstar::window::Window;
 use serde_json::Value as Json;
 
-use crate::support::{day, fixture, golden_lake, metrics, repo_root, seed, temp_lake};
+use crate::support::{day, golden_lake, metrics, north_star_lake, repo_root, temp_lake};
 
 fn stored(name: &str) -> PathBuf {
     repo_root().join("tests/it/stored").join(name)
@@ -110,20 +110,7 @@ async fn stored_golden_metrics_are_unchanged() {
 
 #[tokio::test]
 async fn stored_north_star_metrics_are_unchanged() {
-    let (_dir, lake) = temp_lake();
-    let files: Vec<(&str, PathBuf)> = [
-        "services",
-        "deployments",
-        "commits",
-        "pull_requests",
-        "tickets",
-        "ticket_transitions",
-        "platform_actions",
-    ]
-    .into_iter()
-    .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
-    .collect();
-    seed(&lake, &files).await;
+    let (_dir, lake) = north_star_lake().await;
     let doc = metrics(&lake, "2024-03-04", "2024-03-18").await;
     assert_stored("north_star.metrics.json", &doc, false);
 }

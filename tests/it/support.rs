@@ -55,6 +55,26 @@ pub async fn golden_lake() -> (TempDir, Lake) {
     (dir, lake)
 }
 
+/// A lake holding the North Star fixtures (`fixtures/north_star/`), which the OKR
+/// and scorecard tests read too.
+pub async fn north_star_lake() -> (TempDir, Lake) {
+    let (dir, lake) = temp_lake();
+    let files: Vec<(&str, PathBuf)> = [
+        "services",
+        "deployments",
+        "commits",
+        "pull_requests",
+        "tickets",
+        "ticket_transitions",
+        "platform_actions",
+    ]
+    .into_iter()
+    .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
+    .collect();
+    seed(&lake, &files).await;
+    (dir, lake)
+}
+
 /// UTC midnight of a date.
 pub fn day(date: &str) -> DateTime<Utc> {
     format!("{date}T00:00:00Z").parse().expect("date")
