@@ -23,8 +23,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::scalar::ScalarValue;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
+use super::error;
 use super::reports::Reports;
 use super::snapshot::Snapshot;
 use crate::engine::{Params, queries};
@@ -41,11 +42,6 @@ const GRAINS: &[&str] = &["window", "day", "week", "month", "quarter", "year"];
 /// Queries whose rows are per-service or per-cost-line detail.
 fn is_detail(id: &str) -> bool {
     id.starts_with("scorecards/") || id == "cost/allocation_audit"
-}
-
-/// A JSON error reply: `{"error": message}`.
-pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// An error reply not yet built: its status and message (a 503 also says when to
