@@ -1,7 +1,7 @@
 //! `GET /api/v1/metrics` and `GET /api/v1/query/{*id}`: `metrics.json` and query
 //! rows, scoped to the caller's role before they are serialized.
 //!
-//! A query id is one of `crate::engine::queries::METRICS` (`dora/lead_time`), a
+//! A query id is a metric query of the registry, [`crate::engine::queries`] (`dora/lead_time`), a
 //! loaded custom metric (`custom/<name>`) or a scorecard check
 //! (`scorecards/<name>`). Query-string pairs bind `$name` exactly as
 //! `northstar query --param name=value` does, on top of the parameters
