@@ -1,3 +1,9 @@
+-- name: allocation
+-- unit: fraction
+-- grains: month
+-- scopes: org
+-- description: Allocation coverage: how much of the cost the allocation rules gave to a team, per month and currency.
+-- order: 8
 -- Allocation coverage per month and currency: how much of the cost the allocation
 -- rules gave to a team.
 -- Parameters: $from, $to.

@@ -1,3 +1,9 @@
+-- name: allocation_audit
+-- unit: currency
+-- grains: month
+-- scopes: team
+-- description: Where each allocation rule moved cost, per month, rule, split method, team and currency.
+-- order: 9
 -- Allocation audit: where each rule moved cost, per month, rule, split method, team
 -- and currency.
 -- Parameters: $from, $to.

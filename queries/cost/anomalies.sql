@@ -1,3 +1,9 @@
+-- name: anomalies
+-- unit: currency
+-- grains: day
+-- scopes: team, service
+-- description: Days whose effective cost is far from the same weekday's usual cost.
+-- order: 5
 -- Cost anomalies: days in the window whose effective cost is far from the same
 -- weekday's usual cost, per team and per (team, service), per currency.
 -- Parameters: $from, $to, $anomaly_threshold (default 3.5), $anomaly_min_amount

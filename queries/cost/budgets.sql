@@ -1,3 +1,9 @@
+-- name: budgets
+-- unit: currency
+-- grains: month
+-- scopes: team
+-- description: Budget against actual and forecast effective cost per team, month and currency.
+-- order: 4
 -- Budget against actual and forecast effective cost per team, month and currency.
 -- Parameters: $from, $to.
 -- Months: every calendar month the window [from, to) touches. The current month is

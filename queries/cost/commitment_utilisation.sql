@@ -1,3 +1,9 @@
+-- name: commitment_utilisation
+-- unit: fraction
+-- grains: month
+-- scopes: org
+-- description: Commitment discount utilisation per commitment, month and currency.
+-- order: 7
 -- Commitment discount utilisation per commitment, month and currency.
 -- Parameters: $from, $to.
 -- Lines: cost lines in the window (by day) with a CommitmentDiscountId and a

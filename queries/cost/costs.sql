@@ -1,3 +1,9 @@
+-- name: costs
+-- unit: currency
+-- grains: window, day, week, month, quarter
+-- scopes: org, team, service, provider, category, cloud_service
+-- description: Billed, effective, list and contracted cost per scope, period and currency.
+-- order: 1
 -- Cost per scope, period and currency.
 -- Parameters: $from, $to (timestamps, [from, to)),
 --             $scope ('org' | 'team' | 'service' | 'provider' | 'category' | 'cloud_service';

@@ -1,3 +1,9 @@
+-- name: forecast
+-- unit: currency
+-- grains: month
+-- scopes: org, team, service, provider, category, cloud_service
+-- description: End-of-month forecast of effective cost for the month containing the window's last day.
+-- order: 3
 -- End-of-month forecast of effective cost per scope key and currency, for the
 -- calendar month containing the window's last day ($to − 1 µs).
 -- Parameters: $to, $scope (as queries/cost/costs.sql; $from is not used: the month

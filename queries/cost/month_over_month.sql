@@ -1,3 +1,9 @@
+-- name: month_over_month
+-- unit: currency
+-- grains: month
+-- scopes: org, team, service, provider, category, cloud_service
+-- description: Month-over-month change of effective cost per scope key and currency.
+-- order: 2
 -- Month-over-month change of effective cost per scope key and currency.
 -- Parameters: $from, $to, $scope (as queries/cost/costs.sql).
 -- Rows: every calendar month the window [from, to) touches × every (scope key,

@@ -1,3 +1,9 @@
+-- name: unit_cost
+-- unit: currency per unit
+-- grains: window, month
+-- scopes: org, team, service
+-- description: Effective cost per production deployment and per developer.
+-- order: 6
 -- Unit cost: effective cost per production deployment and per developer.
 -- Parameters: $from, $to, $scope ('org' | 'team' | 'service'; others return no rows),
 --             $grain ('month' | 'window'; 'week' and 'day' work the same way),

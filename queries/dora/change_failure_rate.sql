@@ -1,3 +1,13 @@
+-- name: change_failure_rate
+-- unit: fraction
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Share of deployments that failed (a linked incident, or replaced by a rollback), with a DORA tier.
+-- order: 3
+-- empty_zero: n, failed
+-- empty_null: rate, tier
+-- headline: rate
+-- gauge: rate northstar_change_failure_rate Share of deployments in the window that caused a failure.
 -- Change failure rate per scope and period.
 -- Parameters: $from, $to, $scope, $grain (as deployment_frequency).
 -- n = deployments finished in the period; failed = those deployment_outcomes marks

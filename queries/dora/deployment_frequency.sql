@@ -1,3 +1,14 @@
+-- name: deployment_frequency
+-- unit: deployments per day
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Successful production deployments per day, and the median deploy days per week and month, with a DORA tier.
+-- order: 1
+-- empty_zero: n, deployments
+-- empty_null: tier
+-- headline: per_day
+-- gauge: deployments northstar_deployments Successful production deployments in the window.
+-- gauge: per_day northstar_deployments_per_day Successful production deployments per day of the window.
 -- Deployment frequency per scope and period.
 -- Parameters: $from, $to (timestamps, [from, to)), $scope ('org' | 'team' | 'service'),
 --             $grain ('window' = one period for the whole window | 'week' | 'month' | 'quarter').

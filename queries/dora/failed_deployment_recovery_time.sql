@@ -1,3 +1,13 @@
+-- name: failed_deployment_recovery_time
+-- unit: hours
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Median and p90 hours from a failed deployment to its recovery, and the failed ones not yet recovered, with a DORA tier.
+-- order: 4
+-- empty_zero: n, unresolved
+-- empty_null: median_hours, p90_hours, tier
+-- headline: median_hours
+-- gauge: median_hours northstar_recovery_time_median_hours Median failed deployment recovery time in the window, hours.
 -- Failed deployment recovery time per scope and period.
 -- Parameters: $from, $to, $scope, $grain (as deployment_frequency).
 -- n = failed deployments finished in the period. For each: hours from its finish to

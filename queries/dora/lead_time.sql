@@ -1,3 +1,13 @@
+-- name: lead_time
+-- unit: hours
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Change lead time: median and p90 hours from a commit's start to the deployment that shipped it, with a DORA tier.
+-- order: 2
+-- empty_zero: n
+-- empty_null: median_hours, p90_hours, tier
+-- headline: median_hours
+-- gauge: median_hours northstar_lead_time_median_hours Median lead time for changes in the window, hours.
 -- Change lead time per scope and period.
 -- Parameters: $from, $to, $scope, $grain (as deployment_frequency), and
 --             $lead_time_start ('authored' | 'committed' | 'pr_created' | 'pr_merged').

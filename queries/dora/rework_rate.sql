@@ -1,3 +1,13 @@
+-- name: rework_rate
+-- unit: fraction
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Share of deployments that were unplanned rework (hotfix, rollback, or during an open incident).
+-- order: 5
+-- empty_zero: n, rework
+-- empty_null: rate
+-- headline: rate
+-- gauge: rate northstar_rework_rate Share of deployments in the window that were unplanned rework.
 -- Deployment rework rate per scope and period.
 -- Parameters: $from, $to, $scope, $grain (as deployment_frequency).
 -- n = deployments finished in the period; rework = those of kind hotfix or rollback,

@@ -1,3 +1,6 @@
+-- name: allowed_values
+-- description: FOCUS conformance, allowed-values family: enumerated columns hold allowed values.
+-- order: 3
 -- FOCUS conformance, allowed-values family: enumerated columns hold only the values
 -- FOCUS 1.2 allows (ids from the FOCUS validator's model-1.2.json).
 -- Parameters: none.

@@ -1,3 +1,6 @@
+-- name: consistency
+-- description: FOCUS conformance, consistency family: relations between columns and between lines.
+-- order: 5
 -- FOCUS conformance, consistency family: relations between columns of a line, and
 -- between lines (ids from the FOCUS validator's model-1.2.json; ChargePeriodStart-X-001-O
 -- is northstar's own check, not in the model).

@@ -1,3 +1,6 @@
+-- name: formats
+-- description: FOCUS conformance, formats family: value and column-name formats.
+-- order: 4
 -- FOCUS conformance, formats family: value and column-name formats (ids from the
 -- FOCUS validator's model-1.2.json).
 -- Parameters: none.

@@ -1,3 +1,6 @@
+-- name: nullability
+-- description: FOCUS conformance, nullability family: mandatory and conditionally mandatory columns are not null.
+-- order: 2
 -- FOCUS conformance, nullability family: mandatory columns that MUST NOT be null, and
 -- the conditional nullability rules of FOCUS 1.2 (ids from the FOCUS validator's
 -- model-1.2.json).

@@ -1,3 +1,6 @@
+-- name: presence
+-- description: FOCUS conformance, presence family: every mandatory column is present.
+-- order: 1
 -- FOCUS conformance, presence family: every mandatory FOCUS 1.2 column is a column of
 -- each FOCUS file behind the current cost lines (rules CostAndUsage-D-*-M of the FOCUS
 -- validator's model-1.2.json, check function ColumnPresent).

@@ -1,3 +1,5 @@
+-- name: reader_notes
+-- description: What the billing readers normalised in each file behind the current cost lines.
 -- What the billing readers normalised in each file behind the current cost lines
 -- (`cost_files.notes`, e.g. "ChargeFrequency: 'Usage-based' read as 'Usage-Based' (3)"):
 -- conformance findings fixed on the way in, so the checks no longer see them.

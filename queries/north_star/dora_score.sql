@@ -1,3 +1,9 @@
+-- name: dora_score
+-- unit: score (0-10)
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: A 0-10 score in the style of the DORA Quick Check, from the measured figures.
+-- order: 8
 -- DORA score (0–10) per scope and period in the style of the DORA Quick Check
 -- (dora.dev quick-check, 2025 edition), from measured figures instead of answers.
 -- Parameters: $from, $to, $scope ('org' | 'team' | 'service'), $grain,

@@ -1,3 +1,9 @@
+-- name: ephemeral_environments
+-- unit: environments
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Ephemeral (preview, review, per-PR) environments: how many, how long they live, and the share of merged PRs with one.
+-- order: 7
 -- Ephemeral (preview / review / per-PR) environments per scope and period.
 -- Parameters: $from, $to, $scope ('org' | 'team' | 'service'), $grain.
 -- Ephemeral deployment: a successful deployment with a finish time before $to,

@@ -1,3 +1,9 @@
+-- name: platform_adoption
+-- unit: fraction
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Share of catalog services on the platform and of deployments made through it.
+-- order: 1
 -- Platform adoption per scope and period: how much goes through the platform.
 -- Parameters: $from, $to (timestamps, [from, to)), $scope ('org' | 'team' | 'service'),
 --             $grain ('window' | 'week' | 'month' | 'quarter').

@@ -1,3 +1,9 @@
+-- name: provisioning_lead_time
+-- unit: hours
+-- grains: window, week, month, quarter
+-- scopes: org, team
+-- description: Environment provisioning lead time by the ticket path and the self-service path.
+-- order: 6
 -- Environment provisioning lead time per scope and period: the ticket path and the
 -- self-service path side by side (one row per path).
 -- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows), $grain.

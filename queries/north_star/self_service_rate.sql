@@ -1,3 +1,9 @@
+-- name: self_service_rate
+-- unit: fraction
+-- grains: window, week, month, quarter
+-- scopes: org, team
+-- description: Platform actions as a share of actions plus tickets, per request category.
+-- order: 3
 -- Self-service rate per scope, period and request category.
 -- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows: tickets
 --             name no service), $grain.

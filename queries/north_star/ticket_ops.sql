@@ -1,3 +1,9 @@
+-- name: ticket_ops
+-- unit: tickets per 100 developers
+-- grains: window, week, month, quarter
+-- scopes: org, team
+-- description: Tickets to the infrastructure and platform teams per 100 developers, per request category.
+-- order: 4
 -- Ticket ops: tickets to the infrastructure / platform teams per 100 developers, per
 -- scope, period and request category.
 -- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows), $grain,

@@ -1,3 +1,9 @@
+-- name: ticket_wait_time
+-- unit: hours
+-- grains: window, week, month, quarter
+-- scopes: org, team
+-- description: Hours tickets spent waiting, and their lead time from creation to resolution.
+-- order: 5
 -- Ticket waiting time and lead time per scope and period.
 -- Parameters: $from, $to, $scope ('org' | 'team'; 'service' returns no rows), $grain.
 -- Tickets: created in the period (created_at); team = requester_team (else 'unowned').

@@ -1,3 +1,9 @@
+-- name: time_to_first_deployment
+-- unit: hours
+-- grains: window, week, month, quarter
+-- scopes: org, team, service
+-- description: Hours from a new service's catalog registration to its first production deployment.
+-- order: 2
 -- Time to first production deployment of a new service, per scope and period.
 -- Parameters: $from, $to, $scope ('org' | 'team' | 'service'), $grain.
 -- Services: catalog rows whose created_at is in [from, to); a service belongs to the

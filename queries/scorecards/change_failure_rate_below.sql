@@ -1,3 +1,7 @@
+-- name: change_failure_rate_below
+-- unit: fraction
+-- description: Passed when the service's change failure rate is below $threshold.
+-- order: 3
 -- Scorecard check: change failure rate below a threshold.
 -- Parameters: $from, $to, $threshold (a fraction: 0.15 = 15 %).
 -- Services: every catalog row (`services`). value = failed ÷ successful production

@@ -1,3 +1,7 @@
+-- name: deployed_within_days
+-- unit: days
+-- description: Passed when the service's latest production deployment is at most $threshold days old.
+-- order: 1
 -- Scorecard check: deployed to production recently.
 -- Parameters: $from (unused), $to (the evaluation instant), $threshold (days).
 -- Services: every catalog row (`services`). value = days from the service's latest

@@ -1,3 +1,7 @@
+-- name: lead_time_median_hours_below
+-- unit: hours
+-- description: Passed when the service's median change lead time is below $threshold hours.
+-- order: 2
 -- Scorecard check: median change lead time below a threshold.
 -- Parameters: $from, $to, $threshold (hours), $lead_time_start (as
 --   queries/dora/lead_time.sql).

@@ -1,3 +1,7 @@
+-- name: billing_lines
+-- description: The cost lines of each billing period's current import.
+-- order: 3
+-- phase: before_enrich
 -- The cost lines that count: for every provider, billing account and billing
 -- period, only the lines of its current import (cost_imports holds the newest
 -- import per period). A restated bill's earlier lines stay in the lake

@@ -1,3 +1,7 @@
+-- name: cost_lines
+-- description: One row per current cost line and allocation share, in the reporting currency where a rate is set.
+-- order: 3
+-- phase: after_enrich
 -- One row per current cost line and allocation share (cost_allocation, computed
 -- from the [cost] rules when the engine opens), in the reporting currency where
 -- [cost] has a rate for the line's day, else in its billing currency. Every cost

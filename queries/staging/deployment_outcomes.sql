@@ -1,3 +1,7 @@
+-- name: deployment_outcomes
+-- description: Each production deployment with what happened after it: failed, recovered, rework.
+-- order: 1
+-- phase: after_enrich
 -- One row per production deployment with what happened after it:
 --   failed       an incident is linked to it (incident_links), or the next production
 --                deployment of its service is a rollback;

@@ -1,3 +1,7 @@
+-- name: lead_time_samples
+-- description: One row per (production deployment, commit it shipped first) with every lead-time start point.
+-- order: 2
+-- phase: after_enrich
 -- One row per (production deployment, commit it shipped first), with every possible
 -- lead-time start point. deployment_commits is the effective table: rows a source
 -- gave, else rows derived from the commit graph (the first deployment of a service

@@ -1,3 +1,7 @@
+-- name: prod_deployments
+-- description: A deployment in every DORA metric: a successful production deployment with its team and the next one of its service.
+-- order: 2
+-- phase: before_enrich
 -- "A deployment" in every DORA metric: a successful production deployment with a
 -- finish time, its owning team, and the next such deployment of the same service
 -- (a rollback as the next deployment marks this one failed).

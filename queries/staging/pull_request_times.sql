@@ -1,3 +1,7 @@
+-- name: pull_request_times
+-- description: The earliest creation and merge times of the merged pull requests each (repo, commit) belongs to.
+-- order: 4
+-- phase: before_enrich
 -- One row per (repo, commit) that belongs to a merged pull request: the earliest
 -- creation and merge times of those pull requests. A commit belongs to a pull request
 -- as its landed (merge or squash) commit or as one of its own commits; a commit in

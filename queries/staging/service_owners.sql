@@ -1,3 +1,7 @@
+-- name: service_owners
+-- description: Every service northstar knows of (catalog, deployments, incidents) with its owning team.
+-- order: 1
+-- phase: before_enrich
 -- Every service northstar knows of, with the team that owns it.
 -- Services come from the catalog and from deployments and incidents, so a service
 -- missing from the catalog is still counted: its team is 'unowned', never dropped.

@@ -1,3 +1,7 @@
+-- name: team_daily_costs
+-- description: Cost per team, currency and day, with the number of lines behind it.
+-- order: 4
+-- phase: after_enrich
 -- Cost per team, currency and day (midnight UTC of the charge start) with the number
 -- of lines behind it: what the budget forecast reads, derived once per engine
 -- rather than once per reference to it inside the query. A line lies on one day, so

@@ -15,7 +15,7 @@ use crate::engine::{Engine, queries};
 use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::lake::tables::all_tables;
-use crate::report::metrics::{Window, params_for};
+use crate::window::{Window, params_for};
 
 /// Arguments of `check`.
 #[derive(Debug, Args)]
@@ -92,7 +92,7 @@ async fn check_queries(
         from: to - Duration::days(1),
         to,
     };
-    for (id, _) in queries::METRICS {
+    for id in queries::metric_ids() {
         engine
             .run_query(id, &params_for(window, config, "org", "window"))
             .await?;
@@ -105,7 +105,8 @@ async fn check_queries(
             .await?;
         say(format!("query {id}: ok"));
     }
-    for (check, sql) in queries::SCORECARD_CHECKS {
+    for check in queries::folder("scorecards") {
+        let (check, sql) = (check.name, check.sql);
         let mut p = params_for(window, config, "service", "window");
         p.insert("threshold".into(), ScalarValue::Float64(Some(0.0)));
         engine.execute(check, sql, &p).await?;

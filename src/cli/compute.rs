@@ -2,22 +2,22 @@
 
 use std::path::PathBuf;
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use clap::Args;
 
-use super::parse_instant;
 use crate::config::Config;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::pipeline;
 use crate::report::json::write_atomically;
-use crate::report::metrics::{self, Section, Window};
-use crate::report::{okrs, scorecards};
+use crate::report::metrics::Section;
+use crate::window::Window;
 
 /// Arguments of `compute`.
 #[derive(Debug, Args)]
 pub struct ComputeArgs {
-    /// Window start, inclusive (YYYY-MM-DD or RFC 3339). Default: 90 days before --to.
+    /// Window start, inclusive (YYYY-MM-DD or RFC 3339). Default: the first of the
+    /// month twelve months before --to's month, so the trends show twelve whole months.
     #[arg(long)]
     pub from: Option<String>,
     /// Window end, exclusive (YYYY-MM-DD or RFC 3339). Default: tomorrow, so today counts.
@@ -33,7 +33,7 @@ pub struct ComputeArgs {
 }
 
 pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> {
-    let window = window(args.from.as_deref(), args.to.as_deref())?;
+    let window = Window::from_flags(args.from.as_deref(), args.to.as_deref())?;
     let sections = if args.sections.is_empty() {
         Section::ALL.to_vec()
     } else {
@@ -42,11 +42,9 @@ pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> 
             .map(|name| Section::parse(name.trim()))
             .collect::<Result<Vec<_>>>()?
     };
-    let mut engine = Engine::for_config(lake, config).await?;
-    engine.load_custom(&config.custom_dir())?;
-    let doc = metrics::compute_sections(&engine, window, config, Utc::now(), &sections).await?;
-    okrs::record_checkins(lake, &doc).await?;
-    scorecards::record_results(lake, &doc).await?;
+    let doc = pipeline::compute(lake, config, window, &sections, Utc::now())
+        .await?
+        .doc;
     if args.out.as_os_str() == "-" {
         println!(
             "{}",
@@ -57,23 +55,4 @@ pub async fn run(args: ComputeArgs, lake: &Lake, config: &Config) -> Result<()> 
         eprintln!("wrote {}", args.out.display());
     }
     Ok(())
-}
-
-/// The window from the flags, with the documented defaults.
-pub fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
-    let to = match to {
-        Some(t) => parse_instant("--to", t)?,
-        None => {
-            let tomorrow = Utc::now().date_naive() + Days::new(1);
-            tomorrow
-                .and_hms_opt(0, 0, 0)
-                .map(|t| t.and_utc())
-                .unwrap_or_else(Utc::now)
-        }
-    };
-    let from = match from {
-        Some(f) => parse_instant("--from", f)?,
-        None => to - chrono::Duration::days(90),
-    };
-    Ok(Window { from, to })
 }

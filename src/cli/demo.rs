@@ -7,15 +7,14 @@ use chrono::Utc;
 use clap::Args;
 use serde_json::Value as Json;
 
-use super::parse_instant;
 use crate::config::Config;
 use crate::demo;
-use crate::engine::Engine;
 use crate::error::Result;
 use crate::lake::Lake;
+use crate::pipeline::{self, Computed};
 use crate::report::json::write_atomically;
-use crate::report::metrics::{self, Window};
-use crate::report::{okrs, scorecards};
+use crate::report::metrics::Section;
+use crate::window::{Window, parse_instant};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -37,11 +36,8 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
         to: parse_instant("demo end", demo::DEMO_END)?,
     };
     let config = demo::goals::with_demo_goals(config)?;
-    let mut engine = Engine::for_config(&lake, &config).await?;
-    engine.load_custom(&config.custom_dir())?;
-    let doc = metrics::compute(&engine, window, &config, Utc::now()).await?;
-    okrs::record_checkins(&lake, &doc).await?;
-    scorecards::record_results(&lake, &doc).await?;
+    let Computed { engine, doc, .. } =
+        pipeline::compute(&lake, &config, window, &Section::ALL, Utc::now()).await?;
     let out = args.out.join("metrics.json");
     write_atomically(&out, &doc)?;
     let report_dir = args.out.join("report");

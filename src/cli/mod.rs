@@ -15,15 +15,11 @@ mod serve;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lake::Lake;
-
-pub(crate) use query::parse_params;
-pub(crate) use report::window as metrics_window;
 
 /// northstar: DORA, North Star and cost metrics from a Parquet lake.
 #[derive(Debug, Parser)]
@@ -103,20 +99,4 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 
 fn open_lake(dir: &Path, config: &Config) -> Result<Lake> {
     Ok(Lake::open_local(dir)?.with_compact_after_files(config.lake.compact_after_files))
-}
-
-/// Parses a `--from`/`--to` value: a date (midnight UTC) or an RFC 3339 instant.
-pub fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(t.and_utc());
-    }
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            Error::Usage(format!(
-                "{flag}: expected YYYY-MM-DD or an RFC 3339 time, got `{text}`"
-            ))
-        })
 }

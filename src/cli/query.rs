@@ -4,14 +4,13 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::scalar::ScalarValue;
 
 use crate::config::Config;
-use crate::engine::{Engine, Params, custom, queries};
+use crate::engine::{Engine, custom, queries};
 use crate::error::{Error, Result};
-use crate::import::parse::parse_timestamp;
 use crate::lake::Lake;
 use crate::report::json::rows;
+use crate::window::parse_params;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,10 +79,11 @@ pub async fn run(args: QueryArgs, lake: &Lake, config: &Config) -> Result<()> {
     Ok(())
 }
 
-/// One line per metric query id; custom ones with unit, description, parameters.
+/// One line per metric query: id, unit, grains, scopes and description from its
+/// header; custom ones with unit, description, parameters.
 fn list(config: &Config) -> Result<()> {
-    for (id, _) in queries::METRICS {
-        println!("{id}");
+    for q in queries::metrics() {
+        println!("{}", queries::list_line(q));
     }
     let dir = config.custom_dir();
     for m in custom::load_dir(&dir)? {
@@ -96,31 +96,4 @@ fn list(config: &Config) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `name=value` pairs → typed parameters.
-pub fn parse_params(pairs: &[String]) -> Result<Params> {
-    pairs
-        .iter()
-        .map(|pair| {
-            let (name, value) = pair
-                .split_once('=')
-                .ok_or_else(|| Error::Usage(format!("--param expects NAME=VALUE, got `{pair}`")))?;
-            let name = name.trim().trim_start_matches('$').to_string();
-            Ok((name, typed(value)))
-        })
-        .collect()
-}
-
-fn typed(value: &str) -> ScalarValue {
-    if let Ok(i) = value.parse::<i64>() {
-        return ScalarValue::Int64(Some(i));
-    }
-    if let Ok(f) = value.parse::<f64>() {
-        return ScalarValue::Float64(Some(f));
-    }
-    if let Ok(us) = parse_timestamp(value) {
-        return ScalarValue::TimestampMicrosecond(Some(us), Some("UTC".into()));
-    }
-    ScalarValue::Utf8(Some(value.to_string()))
 }

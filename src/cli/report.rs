@@ -2,18 +2,19 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::Utc;
 use clap::Args;
 use serde_json::Value as Json;
 
-use super::parse_instant;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
+use crate::pipeline::{self, Computed};
 use crate::report::access::{Access, service_owners};
 use crate::report::dashboard::{self, LinkStyle, PageLinks, Sources};
-use crate::report::metrics::{self, Window};
+use crate::report::metrics::Section;
+use crate::window::Window;
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
@@ -34,10 +35,9 @@ pub struct ReportArgs {
 }
 
 pub async fn run(args: ReportArgs, lake: &Lake, config: &Config) -> Result<()> {
-    let window = window(args.from.as_deref(), args.to.as_deref())?;
-    let mut engine = Engine::for_config(lake, config).await?;
-    engine.load_custom(&config.custom_dir())?;
-    let doc = metrics::compute(&engine, window, config, Utc::now()).await?;
+    let window = Window::from_flags(args.from.as_deref(), args.to.as_deref())?;
+    let Computed { engine, doc, .. } =
+        pipeline::compute(lake, config, window, &Section::ALL, Utc::now()).await?;
     let pages =
         render_dashboards(&engine, &doc, window, config, &args.dashboards, &args.out).await?;
     for page in &pages {
@@ -88,29 +88,4 @@ pub(crate) async fn render_dashboards(
         pages.push(rendered.write(out, &links)?);
     }
     Ok(pages)
-}
-
-/// The window from the flags: `to` defaults to tomorrow, `from` to the first of
-/// the month twelve months before `to`'s month.
-pub(crate) fn window(from: Option<&str>, to: Option<&str>) -> Result<Window> {
-    let to = match to {
-        Some(t) => parse_instant("--to", t)?,
-        None => parse_instant(
-            "--to",
-            &(Utc::now().date_naive() + chrono::Days::new(1)).to_string(),
-        )?,
-    };
-    let from = match from {
-        Some(f) => parse_instant("--from", f)?,
-        None => {
-            let month = NaiveDate::from_ymd_opt(to.year(), to.month(), 1)
-                .and_then(|d| d.checked_sub_months(Months::new(12)))
-                .ok_or_else(|| Error::Usage(format!("--to {to}: out of range")))?;
-            parse_instant("--from", &month.to_string())?
-        }
-    };
-    if from >= to {
-        return Err(Error::Usage("--from must be before --to".into()));
-    }
-    Ok(Window { from, to })
 }

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::lake::Lake;
 use crate::report::dashboard;
 use crate::serve::{AppState, ReportOptions, Tokens, WebhookSecrets, serve, shutdown_signal};
+use crate::window::Window;
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -73,22 +74,13 @@ fn report_options(args: &ServeArgs, config: &Config) -> Result<ReportOptions> {
         );
     }
     let window = if args.from.is_some() || args.to.is_some() {
-        Some(super::metrics_window(
+        Some(Window::from_flags(
             args.from.as_deref(),
             args.to.as_deref(),
         )?)
     } else {
         None
     };
-    if let Some(w) = window
-        && w.from >= w.to
-    {
-        return Err(Error::Usage(format!(
-            "empty window: --from {} is not before --to {}",
-            w.from.date_naive(),
-            w.to.date_naive()
-        )));
-    }
     let dashboards = dashboard::load(dashboard::dir_for(config).as_deref())?;
     Ok(ReportOptions {
         tokens,

@@ -860,10 +860,7 @@ impl Config {
                 });
             }
             if crate::engine::queries::scorecard_sql(&rule.check).is_none() {
-                let known: Vec<&str> = crate::engine::queries::SCORECARD_CHECKS
-                    .iter()
-                    .map(|(c, _)| *c)
-                    .collect();
+                let known = crate::engine::queries::scorecard_checks();
                 return Err(Error::Config {
                     key: format!("{key}.check"),
                     reason: format!("`{}` is not one of {}", rule.check, known.join(", ")),

@@ -1,7 +1,8 @@
 //! Custom metrics: `.sql` files a user drops into a folder (`[queries] custom_dir`,
 //! default `queries/custom` next to the config file), read at run time.
 //!
-//! A file starts with header comments:
+//! A file starts with header comments (read as the built-in queries' are,
+//! [`super::header`]):
 //!
 //! ```sql
 //! -- name: deploys_per_service
@@ -78,16 +79,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<CustomMetric>> {
 }
 
 fn parse(path: &Path, sql: String) -> Result<CustomMetric> {
-    let header = |key: &str| {
-        sql.lines()
-            .map_while(|l| l.trim().strip_prefix("--"))
-            .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_string()))
-    };
+    let lines = super::header::parse_comments(&sql);
+    let header = |key: &str| lines.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = header("name:").unwrap_or(stem);
+    let name = header("name").unwrap_or(stem);
     if name.is_empty()
         || !name
             .chars()
@@ -100,9 +98,9 @@ fn parse(path: &Path, sql: String) -> Result<CustomMetric> {
     }
     Ok(CustomMetric {
         name,
-        unit: header("unit:").unwrap_or_default(),
-        description: header("description:").unwrap_or_default(),
-        parameters: header("parameters:").unwrap_or_default(),
+        unit: header("unit").unwrap_or_default(),
+        description: header("description").unwrap_or_default(),
+        parameters: header("parameters").unwrap_or_default(),
         path: path.to_path_buf(),
         sql,
     })

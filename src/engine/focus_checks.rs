@@ -9,30 +9,20 @@
 
 use serde::Serialize;
 
-use super::{Engine, Params, columns};
-use crate::error::Result;
+use super::{Engine, Params, columns, queries};
+use crate::error::{Error, Result};
 
-/// The rule families, in report order: name → SQL.
-pub const FOCUS_CHECKS: &[(&str, &str)] = &[
-    ("presence", include_str!("../../queries/focus/presence.sql")),
-    (
-        "nullability",
-        include_str!("../../queries/focus/nullability.sql"),
-    ),
-    (
-        "allowed_values",
-        include_str!("../../queries/focus/allowed_values.sql"),
-    ),
-    ("formats", include_str!("../../queries/focus/formats.sql")),
-    (
-        "consistency",
-        include_str!("../../queries/focus/consistency.sql"),
-    ),
-];
+/// The query listing what the readers normalised; every other query of
+/// `queries/focus/` is a rule family.
+const READER_NOTES: &str = "focus/reader_notes";
 
-/// Per current billing file, what the reader normalised on the way in
-/// (`cost_files.notes`): conformance findings fixed before the checks ran.
-pub const READER_NOTES: &str = include_str!("../../queries/focus/reader_notes.sql");
+/// The rule families, in report order (`-- order:`): name → SQL.
+pub fn families() -> Vec<(&'static str, &'static str)> {
+    queries::folder("focus")
+        .filter(|q| q.id != READER_NOTES)
+        .map(|q| (q.name, q.sql))
+        .collect()
+}
 
 /// The outcome of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,11 +69,11 @@ pub struct ReaderNotes {
     pub notes: Vec<String>,
 }
 
-/// Runs every family of [`FOCUS_CHECKS`]; rules in family order, then as each file
+/// Runs every family of [`families`]; rules in family order, then as each file
 /// orders them.
 pub async fn run(engine: &Engine) -> Result<Vec<RuleResult>> {
     let mut results = Vec::new();
-    for (family, sql) in FOCUS_CHECKS {
+    for (family, sql) in families() {
         let label = format!("focus/{family}");
         for batch in engine.execute(&label, sql, &Params::new()).await? {
             let ids = columns::strings(&batch, "rule_id")?;
@@ -108,11 +98,17 @@ pub async fn run(engine: &Engine) -> Result<Vec<RuleResult>> {
     Ok(results)
 }
 
+fn reader_notes_sql() -> Result<&'static str> {
+    queries::get(READER_NOTES)
+        .map(|q| q.sql)
+        .ok_or_else(|| Error::Usage(format!("no query `{READER_NOTES}` in queries/")))
+}
+
 /// The reader's normalisations of the files behind the current cost lines, by file.
 pub async fn reader_notes(engine: &Engine) -> Result<Vec<ReaderNotes>> {
     let mut out = Vec::new();
     for batch in engine
-        .execute("focus/reader_notes", READER_NOTES, &Params::new())
+        .execute(READER_NOTES, reader_notes_sql()?, &Params::new())
         .await?
     {
         let files = columns::strings(&batch, "file_name")?;

@@ -12,6 +12,7 @@ mod cost_tables;
 pub mod custom;
 mod derived;
 pub mod focus_checks;
+pub mod header;
 mod lazy;
 mod lineage;
 pub mod materialise;
@@ -102,11 +103,13 @@ impl Engine {
             engine.register_lake_table(lake, &spec).await?;
         }
         engine
-            .register_views(queries::STAGING_BEFORE_ENRICH)
+            .register_views(&queries::staging("before_enrich"))
             .await?;
         engine.register_derived(settings).await?;
         engine.register_cost_tables(cost).await?;
-        engine.register_views(queries::STAGING_AFTER_ENRICH).await?;
+        engine
+            .register_views(&queries::staging("after_enrich"))
+            .await?;
         Ok(engine)
     }
 

@@ -1,180 +1,254 @@
-//! The SQL in `queries/`, compiled into the binary so one file is all a user runs.
+//! The registry of built-in queries: every `queries/<folder>/<name>.sql`, compiled
+//! into the binary so one file is all a user runs.
 //!
-//! A query's id is its path under `queries/` without `.sql`. Staging views are
-//! registered in the order listed (later ones read earlier ones); metric queries
-//! take named parameters (`$from`, `$to`, `$scope`, `$grain`, ...).
+//! There is no list to keep by hand: `build.rs` finds the files and reads their
+//! headers ([`super::header`]), and a file whose header lacks what its folder needs
+//! fails the build. Everything that names metrics reads this registry: the
+//! `metrics.json` sections, `query --list`, the query API and its index page,
+//! Prometheus, Grafana, config validation, and the tests that hold
+//! `schemas/metrics.schema.json` and `docs/metrics.md` to it.
+//!
+//! A query's id is its path under `queries/` without `.sql` (`dora/lead_time`).
+//! Folders: `staging` (views, registered in `order` before or after enrichment),
+//! `dora`, `north_star`, `cost` (metric queries taking `$from`, `$to`, `$scope`,
+//! `$grain`, ...), `scorecards` (checks per service), `focus` (FOCUS conformance).
+//! `custom/` is not built in: it is read at run time ([`super::custom`]).
 
-/// Views over the lake registered before enrichment (enrichment reads them).
-pub const STAGING_BEFORE_ENRICH: &[(&str, &str)] = &[
-    (
-        "service_owners",
-        include_str!("../../queries/staging/service_owners.sql"),
-    ),
-    (
-        "prod_deployments",
-        include_str!("../../queries/staging/prod_deployments.sql"),
-    ),
-    (
-        "billing_lines",
-        include_str!("../../queries/staging/billing_lines.sql"),
-    ),
-    (
-        "pull_request_times",
-        include_str!("../../queries/staging/pull_request_times.sql"),
-    ),
-];
+use super::header;
+use crate::config::Config;
+use crate::error::{Error, Result};
 
-/// Views that read the derived tables, registered after enrichment.
-pub const STAGING_AFTER_ENRICH: &[(&str, &str)] = &[
-    (
-        "deployment_outcomes",
-        include_str!("../../queries/staging/deployment_outcomes.sql"),
-    ),
-    (
-        "lead_time_samples",
-        include_str!("../../queries/staging/lead_time_samples.sql"),
-    ),
-    (
-        "cost_lines",
-        include_str!("../../queries/staging/cost_lines.sql"),
-    ),
-    (
-        "team_daily_costs",
-        include_str!("../../queries/staging/team_daily_costs.sql"),
-    ),
-    (
-        "service_daily_costs",
-        include_str!("../../queries/staging/service_daily_costs.sql"),
-    ),
-];
+/// One built-in query.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    /// `folder/name`.
+    pub id: &'static str,
+    /// The folder under `queries/`: what kind of query it is.
+    pub folder: &'static str,
+    /// The file name without `.sql` (`-- name:` must equal it).
+    pub name: &'static str,
+    /// The header's `(key, value)` lines, in file order.
+    pub header: &'static [(&'static str, &'static str)],
+    /// The file's text.
+    pub sql: &'static str,
+}
 
-/// Metric queries by id.
-pub const METRICS: &[(&str, &str)] = &[
-    (
-        "dora/deployment_frequency",
-        include_str!("../../queries/dora/deployment_frequency.sql"),
-    ),
-    (
-        "dora/lead_time",
-        include_str!("../../queries/dora/lead_time.sql"),
-    ),
-    (
-        "dora/change_failure_rate",
-        include_str!("../../queries/dora/change_failure_rate.sql"),
-    ),
-    (
-        "dora/failed_deployment_recovery_time",
-        include_str!("../../queries/dora/failed_deployment_recovery_time.sql"),
-    ),
-    (
-        "dora/rework_rate",
-        include_str!("../../queries/dora/rework_rate.sql"),
-    ),
-    (
-        "north_star/platform_adoption",
-        include_str!("../../queries/north_star/platform_adoption.sql"),
-    ),
-    (
-        "north_star/time_to_first_deployment",
-        include_str!("../../queries/north_star/time_to_first_deployment.sql"),
-    ),
-    (
-        "north_star/self_service_rate",
-        include_str!("../../queries/north_star/self_service_rate.sql"),
-    ),
-    (
-        "north_star/ticket_ops",
-        include_str!("../../queries/north_star/ticket_ops.sql"),
-    ),
-    (
-        "north_star/ticket_wait_time",
-        include_str!("../../queries/north_star/ticket_wait_time.sql"),
-    ),
-    (
-        "north_star/provisioning_lead_time",
-        include_str!("../../queries/north_star/provisioning_lead_time.sql"),
-    ),
-    (
-        "north_star/ephemeral_environments",
-        include_str!("../../queries/north_star/ephemeral_environments.sql"),
-    ),
-    (
-        "north_star/dora_score",
-        include_str!("../../queries/north_star/dora_score.sql"),
-    ),
-    ("cost/costs", include_str!("../../queries/cost/costs.sql")),
-    (
-        "cost/month_over_month",
-        include_str!("../../queries/cost/month_over_month.sql"),
-    ),
-    (
-        "cost/forecast",
-        include_str!("../../queries/cost/forecast.sql"),
-    ),
-    (
-        "cost/budgets",
-        include_str!("../../queries/cost/budgets.sql"),
-    ),
-    (
-        "cost/anomalies",
-        include_str!("../../queries/cost/anomalies.sql"),
-    ),
-    (
-        "cost/unit_cost",
-        include_str!("../../queries/cost/unit_cost.sql"),
-    ),
-    (
-        "cost/commitment_utilisation",
-        include_str!("../../queries/cost/commitment_utilisation.sql"),
-    ),
-    (
-        "cost/allocation",
-        include_str!("../../queries/cost/allocation.sql"),
-    ),
-    (
-        "cost/allocation_audit",
-        include_str!("../../queries/cost/allocation_audit.sql"),
-    ),
-];
+impl Query {
+    /// The first value of header `key`.
+    pub fn get(&self, key: &str) -> Option<&'static str> {
+        self.header.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
 
-/// Scorecard checks by name (`queries/scorecards/<name>.sql`): per catalog service,
-/// `service`, `value` and `passed`, given `$from`, `$to` and `$threshold`.
-pub const SCORECARD_CHECKS: &[(&str, &str)] = &[
-    (
-        "deployed_within_days",
-        include_str!("../../queries/scorecards/deployed_within_days.sql"),
-    ),
-    (
-        "lead_time_median_hours_below",
-        include_str!("../../queries/scorecards/lead_time_median_hours_below.sql"),
-    ),
-    (
-        "change_failure_rate_below",
-        include_str!("../../queries/scorecards/change_failure_rate_below.sql"),
-    ),
-    (
-        "owner_set",
-        include_str!("../../queries/scorecards/owner_set.sql"),
-    ),
-];
+    /// Every value of a repeatable header `key` (`gauge`).
+    pub fn all(&self, key: &str) -> impl Iterator<Item = &'static str> {
+        self.header
+            .iter()
+            .filter(move |(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    }
 
-/// The SQL of a scorecard check.
+    /// The items of a comma-separated header `key` (`grains`, `scopes`, ...).
+    pub fn items(&self, key: &str) -> Vec<&'static str> {
+        self.get(key)
+            .map(|v| header::items(v).collect())
+            .unwrap_or_default()
+    }
+
+    /// `-- unit:` (empty when the folder needs none).
+    pub fn unit(&self) -> &'static str {
+        self.get("unit").unwrap_or_default()
+    }
+
+    /// `-- description:`.
+    pub fn description(&self) -> &'static str {
+        self.get("description").unwrap_or_default()
+    }
+
+    /// Whether it is a metric query (`dora`, `north_star`, `cost`).
+    pub fn is_metric(&self) -> bool {
+        METRIC_FOLDERS.contains(&self.folder)
+    }
+}
+
+/// The folders of metric queries, in the order `query --list` shows them.
+pub const METRIC_FOLDERS: &[&str] = &["dora", "north_star", "cost"];
+
+/// Every built-in query: by folder (staging, dora, north_star, cost, scorecards,
+/// focus), then `-- order:`, then name. Generated by `build.rs`.
+pub static ALL: &[Query] = include!(concat!(env!("OUT_DIR"), "/registry.rs"));
+
+/// The queries of one folder, in order.
+pub fn folder(name: &str) -> impl Iterator<Item = &'static Query> + '_ {
+    ALL.iter().filter(move |q| q.folder == name)
+}
+
+/// The metric queries (`dora/`, `north_star/`, `cost/`), in order.
+pub fn metrics() -> impl Iterator<Item = &'static Query> {
+    ALL.iter().filter(|q| q.is_metric())
+}
+
+/// The query with id `id`.
+pub fn get(id: &str) -> Option<&'static Query> {
+    ALL.iter().find(|q| q.id == id)
+}
+
+/// The staging views registered before enrichment (`-- phase: before_enrich`) or
+/// after it (`after_enrich`), as (view name, SQL), in `-- order:`: later ones read
+/// earlier ones.
+pub fn staging(phase: &str) -> Vec<(&'static str, &'static str)> {
+    folder("staging")
+        .filter(|q| q.get("phase") == Some(phase))
+        .map(|q| (q.name, q.sql))
+        .collect()
+}
+
+/// The SQL of a scorecard check (`queries/scorecards/<check>.sql`): per catalog
+/// service, `service`, `value` and `passed`, given `$from`, `$to` and `$threshold`.
 pub fn scorecard_sql(check: &str) -> Option<&'static str> {
-    SCORECARD_CHECKS
-        .iter()
-        .find(|(c, _)| *c == check)
-        .map(|(_, sql)| *sql)
+    folder("scorecards")
+        .find(|q| q.name == check)
+        .map(|q| q.sql)
+}
+
+/// The names of the scorecard checks, in order.
+pub fn scorecard_checks() -> Vec<&'static str> {
+    folder("scorecards").map(|q| q.name).collect()
 }
 
 /// The SQL of a metric query.
 pub fn metric_sql(id: &str) -> Option<&'static str> {
-    METRICS.iter().find(|(q, _)| *q == id).map(|(_, sql)| *sql)
+    metrics().find(|q| q.id == id).map(|q| q.sql)
 }
 
-/// The names of the North Star queries (`north_star/<name>`), in registration order.
+/// The ids of the metric queries, in order.
+pub fn metric_ids() -> Vec<&'static str> {
+    metrics().map(|q| q.id).collect()
+}
+
+/// The names of the North Star queries (`north_star/<name>`), in order.
 pub fn north_star_names() -> Vec<&'static str> {
-    METRICS
-        .iter()
-        .filter_map(|(id, _)| id.strip_prefix("north_star/"))
-        .collect()
+    folder("north_star").map(|q| q.name).collect()
+}
+
+/// Checks the names a config gives queries against the registry: the North Star
+/// metric (`[north_star] metric`), each scorecard rule's check and each key
+/// result's metric (custom metrics are read at run time and checked then). The
+/// config itself knows no query names; whoever runs queries for it calls this.
+pub fn check_names(config: &Config) -> Result<()> {
+    let known = north_star_names();
+    if !known.contains(&config.north_star.metric.as_str()) {
+        return Err(Error::Config {
+            key: "north_star.metric".into(),
+            reason: format!(
+                "`{}` is not one of {}",
+                config.north_star.metric,
+                known.join(", ")
+            ),
+        });
+    }
+    for rule in &config.scorecards.rules {
+        if scorecard_sql(&rule.check).is_none() {
+            return Err(Error::Config {
+                key: format!("scorecards.rules.{}.check", rule.id),
+                reason: format!(
+                    "`{}` is not one of {}",
+                    rule.check,
+                    scorecard_checks().join(", ")
+                ),
+            });
+        }
+    }
+    for o in &config.okrs {
+        for kr in &o.key_results {
+            if metric_sql(&kr.metric).is_none() && !kr.metric.starts_with("custom/") {
+                return Err(Error::Config {
+                    key: format!("okrs.{}.key_results.{}.metric", o.id, kr.id),
+                    reason: "names no query (north_star/<name>, dora/<name>, custom/<name>)".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line of `query --list` for a query: id, unit, grains, scopes, description,
+/// tab-separated (custom metrics list the same fields).
+pub fn list_line(q: &Query) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        q.id,
+        q.unit(),
+        q.get("grains").unwrap_or_default(),
+        q.get("scopes").unwrap_or_default(),
+        q.description()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.sql` file under `queries/` (but `custom/`) is in the registry, and
+    /// nothing else is: the build script cannot skip a file silently.
+    #[test]
+    fn every_sql_file_is_registered() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut on_disk = Vec::new();
+        for folder in std::fs::read_dir(&root).expect("queries/").flatten() {
+            let name = folder.file_name().to_string_lossy().into_owned();
+            if name == "custom" || !folder.path().is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(folder.path()).expect("folder").flatten() {
+                let file = file.file_name().to_string_lossy().into_owned();
+                if let Some(stem) = file.strip_suffix(".sql") {
+                    on_disk.push(format!("{name}/{stem}"));
+                }
+            }
+        }
+        on_disk.sort();
+        let mut registered: Vec<String> = ALL.iter().map(|q| q.id.to_string()).collect();
+        registered.sort();
+        assert_eq!(registered, on_disk);
+    }
+
+    #[test]
+    fn staging_views_keep_their_order() {
+        let before: Vec<&str> = staging("before_enrich").iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            before,
+            ["service_owners", "prod_deployments", "billing_lines"]
+        );
+        assert_eq!(staging("after_enrich").len(), 5);
+        assert_eq!(
+            metric_ids()[..5],
+            [
+                "dora/deployment_frequency",
+                "dora/lead_time",
+                "dora/change_failure_rate",
+                "dora/failed_deployment_recovery_time",
+                "dora/rework_rate",
+            ]
+        );
+    }
+
+    #[test]
+    fn config_names_are_checked_against_the_registry() {
+        let mut config = Config::default();
+        assert!(check_names(&config).is_ok());
+        config.north_star.metric = "nope".into();
+        let err = check_names(&config).unwrap_err().to_string();
+        assert!(err.contains("north_star.metric"), "{err}");
+        assert!(err.contains("platform_adoption"), "{err}");
+    }
+
+    #[test]
+    fn metric_queries_name_units_grains_and_scopes() {
+        for q in metrics() {
+            assert!(!q.unit().is_empty(), "{}", q.id);
+            assert!(!q.items("grains").is_empty(), "{}", q.id);
+            assert!(!q.items("scopes").is_empty(), "{}", q.id);
+            assert!(!q.description().is_empty(), "{}", q.id);
+        }
+    }
 }

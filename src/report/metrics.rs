@@ -11,26 +11,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
 use super::json::rows;
 use super::{cost, north_star, okrs, scorecards};
 use crate::config::{Config, MetricSettings};
-use crate::engine::{Engine, Params};
+use crate::engine::{Engine, queries};
 use crate::error::{Error, Result};
+use crate::window::{Window, params, params_for};
 
 /// Version of the `metrics.json` contract. Bump the major part on breaking changes.
 pub const SCHEMA_VERSION: &str = "1.0.0";
-
-/// A half-open time window `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Inclusive start.
-    pub from: DateTime<Utc>,
-    /// Exclusive end.
-    pub to: DateTime<Utc>,
-}
 
 /// A top-level section of `metrics.json` that can be computed on its own
 /// (`compute --sections`): a user who wants the DORA figures does not pay for every
@@ -89,47 +80,27 @@ impl Section {
     }
 }
 
-/// One metric: its key in the JSON, its query, and the fields that read 0 (rather
-/// than null) for a group with no sample.
+/// One DORA metric: its key in the JSON (the query's name), its query, and the
+/// fields that read 0 (`-- empty_zero:`) or null (`-- empty_null:`) for a group with
+/// no sample. Every query of `queries/dora/` is one.
 struct MetricDef {
     key: &'static str,
     query: &'static str,
-    zero_when_empty: &'static [&'static str],
-    null_when_empty: &'static [&'static str],
+    zero_when_empty: Vec<&'static str>,
+    null_when_empty: Vec<&'static str>,
 }
 
-const METRICS: &[MetricDef] = &[
-    MetricDef {
-        key: "deployment_frequency",
-        query: "dora/deployment_frequency",
-        zero_when_empty: &["n", "deployments"],
-        null_when_empty: &["tier"],
-    },
-    MetricDef {
-        key: "lead_time",
-        query: "dora/lead_time",
-        zero_when_empty: &["n"],
-        null_when_empty: &["median_hours", "p90_hours", "tier"],
-    },
-    MetricDef {
-        key: "change_failure_rate",
-        query: "dora/change_failure_rate",
-        zero_when_empty: &["n", "failed"],
-        null_when_empty: &["rate", "tier"],
-    },
-    MetricDef {
-        key: "failed_deployment_recovery_time",
-        query: "dora/failed_deployment_recovery_time",
-        zero_when_empty: &["n", "unresolved"],
-        null_when_empty: &["median_hours", "p90_hours", "tier"],
-    },
-    MetricDef {
-        key: "rework_rate",
-        query: "dora/rework_rate",
-        zero_when_empty: &["n", "rework"],
-        null_when_empty: &["rate"],
-    },
-];
+/// The DORA metrics, from the registry (`queries/dora/`).
+fn dora_metrics() -> Vec<MetricDef> {
+    queries::folder("dora")
+        .map(|q| MetricDef {
+            key: q.name,
+            query: q.id,
+            zero_when_empty: q.items("empty_zero"),
+            null_when_empty: q.items("empty_null"),
+        })
+        .collect()
+}
 
 const SCOPES: &[(&str, &str)] = &[("org", "org"), ("team", "teams"), ("service", "services")];
 const SERIES_GRAINS: &[&str] = &["week", "month"];
@@ -158,13 +129,7 @@ pub async fn compute_sections(
     sections: &[Section],
 ) -> Result<Json> {
     let settings = &config.metrics;
-    if window.from >= window.to {
-        return Err(Error::Usage(format!(
-            "empty window: --from {} is not before --to {}",
-            window.from.date_naive(),
-            window.to.date_naive()
-        )));
-    }
+    window.ensure_not_empty()?;
     let mut doc = json!({
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -222,7 +187,7 @@ async fn dora_section(engine: &Engine, window: Window, settings: &MetricSettings
             // org, with every metric at n = 0.
             let org = by_key.remove("org").unwrap_or_else(|| {
                 Json::Object(
-                    METRICS
+                    dora_metrics()
                         .iter()
                         .map(|def| (def.key.to_string(), empty_metric(def)))
                         .collect(),
@@ -289,73 +254,6 @@ async fn custom_section(engine: &Engine, window: Window, config: &Config) -> Res
     Ok(Json::Object(out))
 }
 
-/// [`params`] with `$developers` = `[north_star] developers` when configured and the
-/// `$anomaly_*` parameters from `[cost.anomalies]`.
-pub fn params_for(window: Window, config: &Config, scope: &str, grain: &str) -> Params {
-    let mut p = params(window, &config.metrics, scope, grain);
-    p.insert(
-        "developers".into(),
-        ScalarValue::Int64(config.north_star.developers.map(i64::from)),
-    );
-    let anomalies = &config.cost.anomalies;
-    p.insert(
-        "anomaly_threshold".into(),
-        ScalarValue::Float64(Some(anomalies.threshold)),
-    );
-    p.insert(
-        "anomaly_min_amount".into(),
-        ScalarValue::Float64(Some(anomalies.min_amount)),
-    );
-    p.insert(
-        "anomaly_min_ratio".into(),
-        ScalarValue::Float64(Some(anomalies.min_ratio)),
-    );
-    p.insert(
-        "anomaly_weeks".into(),
-        ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
-    );
-    p
-}
-
-/// The query parameters every metric query takes; `$developers` is NULL (count commit
-/// authors, see [`params_for`]); the `$anomaly_*` parameters of `cost/anomalies` are
-/// the `[cost.anomalies]` defaults (threshold 3.5, min amount 50.0, 8 weeks).
-pub fn params(window: Window, settings: &MetricSettings, scope: &str, grain: &str) -> Params {
-    let ts = |t: DateTime<Utc>| {
-        ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
-    };
-    let text = |s: &str| ScalarValue::Utf8(Some(s.to_string()));
-    // `[cost.anomalies]` defaults; `params_for` sets the configured ones.
-    let anomalies = crate::config::cost::AnomalySettings::default();
-    Params::from([
-        ("from".to_string(), ts(window.from)),
-        ("to".to_string(), ts(window.to)),
-        ("scope".to_string(), text(scope)),
-        ("grain".to_string(), text(grain)),
-        (
-            "lead_time_start".to_string(),
-            text(settings.lead_time_start.as_str()),
-        ),
-        ("developers".to_string(), ScalarValue::Int64(None)),
-        (
-            "anomaly_threshold".to_string(),
-            ScalarValue::Float64(Some(anomalies.threshold)),
-        ),
-        (
-            "anomaly_min_amount".to_string(),
-            ScalarValue::Float64(Some(anomalies.min_amount)),
-        ),
-        (
-            "anomaly_min_ratio".to_string(),
-            ScalarValue::Float64(Some(anomalies.min_ratio)),
-        ),
-        (
-            "anomaly_weeks".to_string(),
-            ScalarValue::Int64(Some(i64::from(anomalies.weeks))),
-        ),
-    ])
-}
-
 /// Runs all five metrics for one scope and grain; every (key, period) the deployment
 /// frequency grid has gets all five, filled where a query had no row.
 async fn scope_grid(
@@ -369,7 +267,8 @@ async fn scope_grid(
     // ignored by DataFusion.
     let params = params(window, settings, scope, grain);
     let mut grid = Grid::new();
-    for def in METRICS {
+    let metrics = dora_metrics();
+    for def in &metrics {
         let batches = engine.run_query(def.query, &params).await?;
         for mut row in rows(&batches)? {
             let key = take_text(&mut row, "scope_key");
@@ -387,7 +286,7 @@ async fn scope_grid(
         }
     }
     for figures in grid.values_mut() {
-        for def in METRICS {
+        for def in &metrics {
             figures.entry(def.key).or_insert_with(|| empty_metric(def));
         }
     }
@@ -414,10 +313,10 @@ fn period_header(grain: &str, period: &str, period_end: Option<Json>) -> Map<Str
 
 fn empty_metric(def: &MetricDef) -> Json {
     let mut m = Map::new();
-    for f in def.zero_when_empty {
+    for f in &def.zero_when_empty {
         m.insert((*f).into(), json!(0));
     }
-    for f in def.null_when_empty {
+    for f in &def.null_when_empty {
         m.insert((*f).into(), Json::Null);
     }
     m.insert("low_sample".into(), Json::Bool(true));

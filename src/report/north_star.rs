@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json, json};
 
 use super::json::rows;
-use super::metrics::{Window, params_for};
 use crate::config::Config;
 use crate::engine::{Engine, queries};
 use crate::error::Result;
+use crate::window::{Window, params_for};
 
 /// The scopes of the section: (`$scope`, key in the JSON).
 const SCOPES: &[(&str, &str)] = &[("org", "org"), ("team", "teams")];

@@ -1,4 +1,5 @@
-//! The `okrs` section of `metrics.json`, and the check-ins each compute stores.
+//! The `okrs` section of `metrics.json`. Each computation's check-ins are stored by
+//! [`crate::history`].
 //!
 //! A key result reads one figure (`field`) of one row (org or a team; a category or
 //! path) of a metric query run over the objective's period up to the evaluation
@@ -11,14 +12,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value as Json, json};
 
-use super::json::{as_of_day, rows};
-use super::metrics::{Window, params_for};
+use super::json::rows;
 use crate::config::{Config, Direction, KeyResult, Objective, OkrStatusThresholds};
 use crate::engine::{Engine, Params};
 use crate::error::{Error, Result};
-use crate::lake::Lake;
-use crate::lake::batch::Value;
-use crate::lake::tables;
+use crate::window::{Window, params_for};
 
 /// Stored check-ins: (objective id, key result id) → date → (value, n).
 type History = BTreeMap<(String, String), BTreeMap<String, (Option<f64>, u64)>>;
@@ -89,38 +87,6 @@ pub async fn section(
         },
         "objectives": objectives,
     }))
-}
-
-/// Stores today's check-in of every key result in the `okrs` section of a computed
-/// document (`okr_checkins`, key (okr_id, kr_id, date)): computing again the same
-/// day replaces the day's value instead of adding one.
-pub async fn record_checkins(lake: &Lake, doc: &Json) -> Result<usize> {
-    let okrs = &doc["okrs"];
-    let Some((day, midnight)) = as_of_day(okrs) else {
-        return Ok(0);
-    };
-    let today = day.to_string();
-    let mut out = Vec::new();
-    for objective in okrs["objectives"].as_array().into_iter().flatten() {
-        for kr in objective["key_results"].as_array().into_iter().flatten() {
-            let Some(checkin) = kr["checkins"]
-                .as_array()
-                .and_then(|c| c.iter().find(|c| c["date"] == today.as_str()))
-            else {
-                continue;
-            };
-            out.push(vec![
-                Value::text(objective["id"].as_str().unwrap_or_default()),
-                Value::text(kr["id"].as_str().unwrap_or_default()),
-                Value::Timestamp(midnight),
-                checkin["value"].as_f64().map_or(Value::Null, Value::Float),
-                Value::Int(checkin["n"].as_i64().unwrap_or(0)),
-            ]);
-        }
-    }
-    let written = out.len();
-    lake.write_changed(&tables::okr_checkins(), out).await?;
-    Ok(written)
 }
 
 /// `[start 00:00, (end + 1 day) 00:00)` in UTC.

@@ -1,5 +1,5 @@
-//! The `scorecards` section of `metrics.json` and the per-day results `compute`
-//! stores in `scorecard_results`.
+//! The `scorecards` section of `metrics.json`; [`crate::history`] stores each day's
+//! results in `scorecard_results`.
 //!
 //! Each `[[scorecards.rules]]` runs its check (`queries/scorecards/<check>.sql`,
 //! which decides `passed` per catalog service) over [window start, as_of), as_of =
@@ -12,14 +12,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use datafusion::scalar::ScalarValue;
 use serde_json::{Map, Value as Json, json};
 
-use super::json::{as_of_day, rows};
-use super::metrics::{Window, params_for};
+use super::json::rows;
 use crate::config::{Config, Level};
 use crate::engine::{Engine, queries};
 use crate::error::{Error, Result};
-use crate::lake::Lake;
-use crate::lake::batch::Value;
-use crate::lake::tables;
+use crate::window::{Window, params_for};
 
 /// service → rule id → (rule level, passed, value).
 type Results = BTreeMap<String, BTreeMap<String, (Level, bool, Option<f64>)>>;
@@ -124,33 +121,6 @@ pub async fn section(
             "levels": counts,
         },
     }))
-}
-
-/// Stores the day's result of every rule for every service of a computed document in
-/// `scorecard_results` (key service, rule_id, date): computing again the same day
-/// replaces the day's results.
-pub async fn record_results(lake: &Lake, doc: &Json) -> Result<usize> {
-    let section = &doc["scorecards"];
-    let Some((_, midnight)) = as_of_day(section) else {
-        return Ok(0);
-    };
-    let mut out = Vec::new();
-    for (service, card) in section["services"].as_object().into_iter().flatten() {
-        for (rule, result) in card["rules"].as_object().into_iter().flatten() {
-            out.push(vec![
-                Value::text(service),
-                Value::text(rule),
-                Value::Timestamp(midnight),
-                Value::Bool(result["passed"].as_bool().unwrap_or(false)),
-                result["value"].as_f64().map_or(Value::Null, Value::Float),
-                Value::text(card["level"].as_str().unwrap_or("none")),
-            ]);
-        }
-    }
-    let written = out.len();
-    lake.write_changed(&tables::scorecard_results(), out)
-        .await?;
-    Ok(written)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `GET /api/v1/metrics` and `GET /api/v1/query/{*id}`: `metrics.json` and query
 //! rows, scoped to the caller's role before they are serialized.
 //!
-//! A query id is one of `crate::engine::queries::METRICS` (`dora/lead_time`), a
+//! A query id is a metric query of the registry, [`crate::engine::queries`] (`dora/lead_time`), a
 //! loaded custom metric (`custom/<name>`) or a scorecard check
 //! (`scorecards/<name>`). Query-string pairs bind `$name` exactly as
 //! `northstar query --param name=value` does, on top of the parameters
@@ -23,15 +23,16 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::scalar::ScalarValue;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
+use super::error;
 use super::reports::Reports;
 use super::snapshot::Snapshot;
 use crate::engine::{Params, queries};
 use crate::error::Error;
 use crate::report::access::{Access, Row};
 use crate::report::json::rows;
-use crate::report::metrics::params_for;
+use crate::window::params_for;
 
 /// Scopes every query accepts; the cost queries also take the cost dimensions.
 const SCOPES: &[&str] = &["org", "team", "service"];
@@ -41,11 +42,6 @@ const GRAINS: &[&str] = &["window", "day", "week", "month", "quarter", "year"];
 /// Queries whose rows are per-service or per-cost-line detail.
 fn is_detail(id: &str) -> bool {
     id.starts_with("scorecards/") || id == "cost/allocation_audit"
-}
-
-/// A JSON error reply: `{"error": message}`.
-pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// An error reply not yet built: its status and message (a 503 also says when to
@@ -238,7 +234,7 @@ fn bind(
         .filter(|(k, _)| k != "format")
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let user = crate::cli::parse_params(&given).map_err(|e| bad(e.to_string()))?;
+    let user = crate::window::parse_params(&given).map_err(|e| bad(e.to_string()))?;
     let text = |name: &str, default: &str| match user.get(name) {
         None => Ok(default.to_string()),
         Some(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),

@@ -30,7 +30,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::pages;
-use super::reports::Reports;
 use crate::config::ServeConfig;
 use crate::error::{Error, Result};
 use crate::report::access::Access;
@@ -234,11 +233,11 @@ pub(super) fn clear_cookie() -> HeaderValue {
 /// Middleware for the JSON, CSV and Prometheus endpoints: a missing or unknown
 /// token is a 401 JSON reply with `WWW-Authenticate: Bearer`.
 pub(super) async fn require_api(
-    State(reports): State<Arc<Reports>>,
+    State(tokens): State<Arc<Tokens>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let caller = reports.tokens.caller(request.headers());
+    let caller = tokens.caller(request.headers());
     let response = match &caller {
         Caller::Known(access) => run(access.clone(), request, next).await,
         Caller::Anonymous => unauthorized_api("Bearer realm=\"northstar\""),
@@ -250,11 +249,11 @@ pub(super) async fn require_api(
 /// Middleware for the HTML pages: a missing or unknown token is a 401 with the
 /// login form.
 pub(super) async fn require_page(
-    State(reports): State<Arc<Reports>>,
+    State(tokens): State<Arc<Tokens>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let caller = reports.tokens.caller(request.headers());
+    let caller = tokens.caller(request.headers());
     let response = match &caller {
         Caller::Known(access) => run(access.clone(), request, next).await,
         Caller::Anonymous => pages::login_page(StatusCode::UNAUTHORIZED, None),
@@ -282,7 +281,7 @@ fn labelled(mut response: Response, caller: &Caller) -> Response {
 }
 
 fn unauthorized_api(challenge: &'static str) -> Response {
-    let mut response = super::api::error(
+    let mut response = super::error(
         StatusCode::UNAUTHORIZED,
         "a valid token is required: send `Authorization: Bearer <token>`",
     );

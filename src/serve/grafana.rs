@@ -11,8 +11,8 @@
 //!
 //! `dora` reads `dora.series.<grain>.<org|teams|services>`: `grain` week or month
 //! (default month), `scope` org, team or service (default org), `metric` one of
-//! the five DORA keys (default `deployment_frequency`), `field` any figure of it
-//! (default its headline: `per_day`, `median_hours` or `rate`). `cost` reads
+//! the DORA metrics (`queries/dora/`; default `deployment_frequency`), `field` any
+//! figure of it (default its `-- headline:`: `per_day`, `median_hours` or `rate`). `cost` reads
 //! `cost.org.months` or `cost.teams.*.months` (`scope` org or team), `field` any
 //! monthly figure (default `effective_cost`); `time` is the first of the month.
 //! A figure with no sample is `"value": null` (a gap in the graph).
@@ -37,16 +37,8 @@ use serde_json::{Map, Value as Json};
 
 use super::api::{ApiError, pair, query_pairs, snapshot};
 use super::reports::Reports;
+use crate::engine::queries;
 use crate::report::access::Access;
-
-/// (DORA metric key, default field).
-const DORA_METRICS: &[(&str, &str)] = &[
-    ("deployment_frequency", "per_day"),
-    ("lead_time", "median_hours"),
-    ("change_failure_rate", "rate"),
-    ("failed_deployment_recovery_time", "median_hours"),
-    ("rework_rate", "rate"),
-];
 
 /// `GET /api/v1/grafana/{series}`.
 pub(super) async fn series(
@@ -93,8 +85,13 @@ fn rows(
         return Ok(cost(&doc, &scope, &get("field", "effective_cost")));
     }
     let metric = get("metric", "deployment_frequency");
-    let Some((_, default_field)) = DORA_METRICS.iter().find(|(m, _)| *m == metric) else {
-        let known: Vec<&str> = DORA_METRICS.iter().map(|(m, _)| *m).collect();
+    // Every query of `queries/dora/` is a metric; its `-- headline:` the default field.
+    let dora_queries = || queries::folder("dora");
+    let Some(default_field) = dora_queries()
+        .find(|q| q.name == metric)
+        .and_then(|q| q.get("headline"))
+    else {
+        let known: Vec<&str> = dora_queries().map(|q| q.name).collect();
         return Err(ApiError::bad(format!(
             "metric `{metric}`: expected one of {}",
             known.join(", ")

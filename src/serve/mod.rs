@@ -129,11 +129,60 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/webhooks/{source}", post(webhooks::receive));
     if let Some(reports) = &state.inner.reports {
-        app = app.merge(reports::routes(Arc::clone(reports)));
+        app = app.merge(report_routes(Arc::clone(reports)));
     }
     app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A JSON error reply of the API and its middleware: `{"error": message}`.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": message.into() })),
+    )
+        .into_response()
+}
+
+/// A login form is a few hundred bytes.
+const MAX_LOGIN_BYTES: usize = 8 * 1024;
+
+/// The data routes, for merging into the server's router:
+///
+/// ```text
+/// GET  /                        HTML index of the dashboards and the API      page
+/// GET  /dashboards/{name}       one dashboard, drawn for the caller's role    page
+/// GET  /login, POST /login      the token form; sets the login cookie         open
+/// POST /logout                  clears the login cookie                       open
+/// GET  /api/v1/metrics          metrics.json, scoped to the role              api
+/// GET  /api/v1/query/{*id}      a metric query's rows, JSON or CSV            api
+/// GET  /api/v1/grafana/{series} flat time series for Grafana's Infinity       api
+/// GET  /metrics                 Prometheus text format, org and team figures  api
+/// ```
+///
+/// `page` routes answer a missing token with the login form, `api` routes with a
+/// JSON 401 (see [`auth`]).
+fn report_routes<S>(reports: Arc<reports::Reports>) -> Router<S> {
+    let tokens = Arc::new(reports.tokens.clone());
+    let api = Router::new()
+        .route("/api/v1/metrics", get(api::metrics))
+        .route("/api/v1/query/{*id}", get(api::query))
+        .route("/api/v1/grafana/{series}", get(grafana::series))
+        .route("/metrics", get(prometheus::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&tokens),
+            auth::require_api,
+        ));
+    let pages = Router::new()
+        .route("/", get(pages::index))
+        .route("/dashboards/{name}", get(pages::dashboard))
+        .route_layer(middleware::from_fn_with_state(tokens, auth::require_page));
+    let open = Router::new()
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES));
+    api.merge(pages).merge(open).with_state(reports)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then lets requests in

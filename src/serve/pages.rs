@@ -173,10 +173,7 @@ pub(super) async fn index(
         .iter()
         .flat_map(|s| s.engine.custom_metrics().iter().map(|m| m.id()))
         .collect::<Vec<_>>();
-    let ids = queries::METRICS
-        .iter()
-        .map(|(id, _)| id.to_string())
-        .chain(custom);
+    let ids = queries::metrics().map(|q| q.id.to_string()).chain(custom);
     for id in ids {
         body.push_str(&format!(
             "<li><a href=\"/api/v1/query/{id}\"><code>{id}</code></a></li>\n",

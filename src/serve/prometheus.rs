@@ -4,10 +4,11 @@
 //! Every series is a gauge over the snapshot's window, re-read at each scrape.
 //! Only org and team aggregates are exposed, so any valid token may read it.
 //!
-//! - DORA, per team and for the whole org: `northstar_deployments`,
+//! - DORA, per team and for the whole org: one gauge per `-- gauge:` line of the
+//!   `queries/dora/` headers (`northstar_deployments`,
 //!   `northstar_deployments_per_day`, `northstar_lead_time_median_hours`,
 //!   `northstar_change_failure_rate`, `northstar_recovery_time_median_hours`,
-//!   `northstar_rework_rate`, labelled `team="<name>"`; the org is
+//!   `northstar_rework_rate`), labelled `team="<name>"`; the org is
 //!   `team="_org"` (so `sum(... {team!="_org"})` adds teams up). Each has a
 //!   `<name>_samples` companion with the sample size `n` behind it.
 //! - Cost of the last complete month before the window's end, per team and org:
@@ -35,6 +36,7 @@ use serde_json::Value as Json;
 
 use super::api::snapshot;
 use super::reports::Reports;
+use crate::engine::queries;
 use crate::report::access::Access;
 
 /// The exposition format's content type.
@@ -43,45 +45,33 @@ pub const CONTENT_TYPE_0_0_4: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The label value of the whole organisation.
 pub const ORG: &str = "_org";
 
-/// (gauge name, help, DORA metric key, field).
-const DORA: &[(&str, &str, &str, &str)] = &[
-    (
-        "northstar_deployments",
-        "Successful production deployments in the window.",
-        "deployment_frequency",
-        "deployments",
-    ),
-    (
-        "northstar_deployments_per_day",
-        "Successful production deployments per day of the window.",
-        "deployment_frequency",
-        "per_day",
-    ),
-    (
-        "northstar_lead_time_median_hours",
-        "Median lead time for changes in the window, hours.",
-        "lead_time",
-        "median_hours",
-    ),
-    (
-        "northstar_change_failure_rate",
-        "Share of deployments in the window that caused a failure.",
-        "change_failure_rate",
-        "rate",
-    ),
-    (
-        "northstar_recovery_time_median_hours",
-        "Median failed deployment recovery time in the window, hours.",
-        "failed_deployment_recovery_time",
-        "median_hours",
-    ),
-    (
-        "northstar_rework_rate",
-        "Share of deployments in the window that were unplanned rework.",
-        "rework_rate",
-        "rate",
-    ),
-];
+/// One DORA gauge: a `-- gauge: <field> <name> <help>` line of a `queries/dora/`
+/// header.
+struct Gauge {
+    name: &'static str,
+    help: &'static str,
+    metric: &'static str,
+    field: &'static str,
+}
+
+/// The DORA gauges, from the registry, in query order.
+fn dora_gauges() -> Vec<Gauge> {
+    let mut out = Vec::new();
+    for q in queries::folder("dora") {
+        for line in q.all("gauge") {
+            let mut words = line.splitn(3, ' ');
+            if let (Some(field), Some(name)) = (words.next(), words.next()) {
+                out.push(Gauge {
+                    name,
+                    help: words.next().unwrap_or_default().trim(),
+                    metric: q.name,
+                    field,
+                });
+            }
+        }
+    }
+    out
+}
 
 /// One metric family: its samples as (labels, value).
 struct Family {
@@ -158,15 +148,21 @@ fn dora(doc: &Json) -> Vec<Family> {
         groups.extend(teams.iter().map(|(team, figures)| (team.clone(), figures)));
     }
     let mut out = Vec::new();
-    for (name, help, metric, field) in DORA {
+    for Gauge {
+        name,
+        help,
+        metric,
+        field,
+    } in dora_gauges()
+    {
         let mut family = Family::new(name, help);
         let mut samples = Family::new(
             &format!("{name}_samples"),
             &format!("Sample size (n) behind {name}."),
         );
         for (team, figures) in &groups {
-            let figures = &figures[*metric];
-            family.push(vec![("team", team.clone())], figures.get(*field));
+            let figures = &figures[metric];
+            family.push(vec![("team", team.clone())], figures.get(field));
             samples.push(vec![("team", team.clone())], figures.get("n"));
         }
         out.push(family);

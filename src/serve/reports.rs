@@ -1,36 +1,14 @@
-//! The data side of `northstar serve`: what its handlers share and its routes.
-//!
-//! ```text
-//! GET  /                        HTML index of the dashboards and the API      page
-//! GET  /dashboards/{name}       one dashboard, drawn for the caller's role    page
-//! GET  /login, POST /login      the token form; sets the login cookie         open
-//! POST /logout                  clears the login cookie                       open
-//! GET  /api/v1/metrics          metrics.json, scoped to the role              api
-//! GET  /api/v1/query/{*id}      a metric query's rows, JSON or CSV            api
-//! GET  /api/v1/grafana/{series} flat time series for Grafana's Infinity       api
-//! GET  /metrics                 Prometheus text format, org and team figures  api
-//! ```
-//!
-//! `page` routes answer a missing token with the login form, `api` routes with a
-//! JSON 401 (see [`super::auth`]).
+//! The data side of `northstar serve`: what its handlers share (the routes are in
+//! [`super::router`]).
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
-use axum::routing::{get, post};
-
-use super::auth::{self, Tokens};
+use super::auth::Tokens;
 use super::snapshot::Snapshots;
-use super::{api, grafana, pages, prometheus};
 use crate::config::Config;
 use crate::lake::Lake;
 use crate::report::dashboard::Dashboard;
-use crate::report::metrics::Window;
-
-/// A login form is a few hundred bytes.
-const MAX_LOGIN_BYTES: usize = 8 * 1024;
+use crate::window::Window;
 
 /// What `northstar serve` serves besides webhooks.
 #[derive(Debug, Clone, Default)]
@@ -70,29 +48,4 @@ impl Reports {
             .map(|d| (d.name.clone(), d.title.clone()))
             .collect()
     }
-}
-
-/// The data routes, for merging into the server's router.
-pub(super) fn routes<S>(reports: Arc<Reports>) -> Router<S> {
-    let api = Router::new()
-        .route("/api/v1/metrics", get(api::metrics))
-        .route("/api/v1/query/{*id}", get(api::query))
-        .route("/api/v1/grafana/{series}", get(grafana::series))
-        .route("/metrics", get(prometheus::metrics))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&reports),
-            auth::require_api,
-        ));
-    let pages = Router::new()
-        .route("/", get(pages::index))
-        .route("/dashboards/{name}", get(pages::dashboard))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&reports),
-            auth::require_page,
-        ));
-    let open = Router::new()
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .layer(DefaultBodyLimit::max(MAX_LOGIN_BYTES));
-    api.merge(pages).merge(open).with_state(reports)
 }

@@ -20,12 +20,13 @@ use chrono::Utc;
 use serde_json::Value as Json;
 
 use crate::config::Config;
-use crate::engine::{Engine, Params};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::lake::Lake;
-use crate::report::access::ServiceOwners;
-use crate::report::json::rows;
-use crate::report::metrics::{self, Window};
+use crate::pipeline::{self, Computed};
+use crate::report::access::{ServiceOwners, service_owners};
+use crate::report::metrics::Section;
+use crate::window::Window;
 
 /// How often a request may trigger a look at the lake.
 pub const CHECK_EVERY: Duration = Duration::from_secs(2);
@@ -125,7 +126,7 @@ impl Snapshots {
         };
         let window = match self.window {
             Some(w) => w,
-            None => match crate::cli::metrics_window(None, None) {
+            None => match Window::from_flags(None, None) {
                 Ok(w) => w,
                 Err(e) => return self.failed(&e),
             },
@@ -181,10 +182,12 @@ async fn build(
     window: Window,
     fingerprint: Fingerprint,
 ) -> Result<Snapshot> {
-    let mut engine = Engine::for_config(lake, config).await?;
-    engine.load_custom(&config.custom_dir())?;
-    let metrics = metrics::compute(&engine, window, config, Utc::now()).await?;
-    let owners = owners(&engine).await?;
+    let Computed {
+        engine,
+        doc: metrics,
+        ..
+    } = pipeline::compute(lake, config, window, &Section::ALL, Utc::now()).await?;
+    let owners = service_owners(&engine).await?;
     Ok(Snapshot {
         engine,
         metrics,
@@ -192,24 +195,6 @@ async fn build(
         window,
         fingerprint,
     })
-}
-
-async fn owners(engine: &Engine) -> Result<ServiceOwners> {
-    let batches = engine
-        .execute(
-            "service_owners",
-            "SELECT service, team FROM service_owners",
-            &Params::new(),
-        )
-        .await?;
-    Ok(rows(&batches)?
-        .into_iter()
-        .filter_map(|r| {
-            let service = r.get("service")?.as_str()?.to_string();
-            let team = r.get("team")?.as_str()?.to_string();
-            Some((service, team))
-        })
-        .collect())
 }
 
 /// Walks the lake folder (off the async threads).

@@ -415,7 +415,7 @@ async fn the_cost_section_of_metrics_json() {
     );
     let config = Config::parse(&toml, "test").expect("config");
     let engine = Engine::for_config(&lake, &config).await.expect("engine");
-    let window = northstar::report::metrics::Window {
+    let window = northstar::window::Window {
         from: crate::support::day("2026-09-01"),
         to: crate::support::day("2026-10-01"),
     };

@@ -15,7 +15,7 @@ use northstar::billing::{CostImportOptions, import_costs};
 use northstar::config::Config;
 use northstar::engine::{Engine, Params};
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, params_for};
+use northstar::window::{Window, params_for};
 use serde_json::Value as Json;
 use tempfile::TempDir;
 

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use northstar::config::Config;
 use northstar::engine::Engine;
-use northstar::report::metrics::{Window, compute};
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 
 use crate::support::{assert_close, day, fixture, seed, temp_lake, write_file};
 

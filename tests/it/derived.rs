@@ -10,7 +10,8 @@ use northstar::config::{Config, CostConfig, EngineConfig, MetricSettings};
 use northstar::engine::Engine;
 use northstar::engine::materialise::FOLDER;
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, compute};
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::Value as Json;
 
 use crate::support::{day, golden_lake, seed, write_file};

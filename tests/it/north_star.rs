@@ -60,30 +60,15 @@
 use northstar::config::MetricSettings;
 use northstar::engine::Engine;
 use northstar::report::json::rows;
-use northstar::report::metrics::{Window, params};
+use northstar::window::{Window, params};
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
-use crate::support::{Row, assert_close, day, find, fixture, query_rows, seed, temp_lake};
-
-const TABLES: [&str; 7] = [
-    "services",
-    "deployments",
-    "commits",
-    "pull_requests",
-    "tickets",
-    "ticket_transitions",
-    "platform_actions",
-];
+use crate::support::{Row, assert_close, day, find, north_star_lake, query_rows};
 
 /// The lake holding the North Star fixture and an engine over it.
 async fn open() -> (TempDir, Engine) {
-    let (dir, lake) = temp_lake();
-    let files: Vec<(&str, _)> = TABLES
-        .into_iter()
-        .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
-        .collect();
-    seed(&lake, &files).await;
+    let (dir, lake) = north_star_lake().await;
     let engine = Engine::open(&lake, &MetricSettings::default())
         .await
         .expect("engine");
@@ -319,7 +304,7 @@ async fn ticket_ops_with_a_configured_developer_count() {
         to: day("2024-03-18"),
     };
     let run = async |scope: &str| {
-        let p = northstar::report::metrics::params_for(window, &config, scope, "window");
+        let p = northstar::window::params_for(window, &config, scope, "window");
         rows(
             &engine
                 .run_query("north_star/ticket_ops", &p)

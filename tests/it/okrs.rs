@@ -37,14 +37,14 @@
 
 use chrono::{DateTime, Utc};
 use northstar::config::Config;
-use northstar::engine::Engine;
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, compute};
-use northstar::report::okrs::record_checkins;
+use northstar::pipeline;
+use northstar::report::metrics::Section;
+use northstar::window::Window;
 use serde_json::{Value as Json, json};
 use tempfile::TempDir;
 
-use crate::support::{assert_close, day, fixture, query, seed, temp_lake};
+use crate::support::{assert_close, day, north_star_lake, query};
 
 const CONFIG: &str = r#"
 [[okrs]]
@@ -100,37 +100,21 @@ baseline = 0
 target = 1
 "#;
 
-const TABLES: [&str; 7] = [
-    "services",
-    "deployments",
-    "commits",
-    "pull_requests",
-    "tickets",
-    "ticket_transitions",
-    "platform_actions",
-];
-
 async fn lake() -> (TempDir, Lake) {
-    let (dir, lake) = temp_lake();
-    let files: Vec<(&str, _)> = TABLES
-        .into_iter()
-        .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
-        .collect();
-    seed(&lake, &files).await;
-    (dir, lake)
+    north_star_lake().await
 }
 
-/// `metrics.json` generated at `at` (window 03-01 to 03-25), as `compute` does it:
-/// the document, then the day's check-ins stored.
+/// `metrics.json` generated at `at` (window 03-01 to 03-25) through the library
+/// call every face makes: the document, then the day's check-ins stored.
 async fn compute_at(lake: &Lake, config: &Config, at: DateTime<Utc>) -> Json {
-    let engine = Engine::open(lake, &config.metrics).await.expect("engine");
     let window = Window {
         from: day("2024-03-01"),
         to: day("2024-03-25"),
     };
-    let doc = compute(&engine, window, config, at).await.expect("compute");
-    record_checkins(lake, &doc).await.expect("check-ins");
-    doc
+    pipeline::compute(lake, config, window, &Section::ALL, at)
+        .await
+        .expect("compute")
+        .doc
 }
 
 fn kr(doc: &Json, objective: usize, kr: usize) -> &Json {

@@ -20,11 +20,12 @@
 
 use northstar::config::Config;
 use northstar::engine::Engine;
-use northstar::report::metrics::{Window, compute};
-use northstar::report::scorecards::record_results;
+use northstar::history::record_results;
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::json;
 
-use crate::support::{assert_close, day, fixture, query, seed, temp_lake};
+use crate::support::{assert_close, day, north_star_lake, query};
 
 const CONFIG: &str = r#"
 [[scorecards.rules]]
@@ -57,21 +58,7 @@ threshold = 12
 
 #[tokio::test]
 async fn levels_need_every_rule_at_and_below_them() {
-    let (_dir, lake) = temp_lake();
-    let tables = [
-        "services",
-        "deployments",
-        "commits",
-        "pull_requests",
-        "tickets",
-        "ticket_transitions",
-        "platform_actions",
-    ];
-    let files: Vec<(&str, _)> = tables
-        .into_iter()
-        .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
-        .collect();
-    seed(&lake, &files).await;
+    let (_dir, lake) = north_star_lake().await;
     let config = Config::parse(CONFIG, "test").expect("config");
     let engine = Engine::open(&lake, &config.metrics).await.expect("engine");
     let window = Window {

@@ -8,7 +8,8 @@ use northstar::config::{Config, MetricSettings};
 use northstar::engine::Engine;
 use northstar::import::{ImportOptions, import_files};
 use northstar::lake::Lake;
-use northstar::report::metrics::{Window, compute};
+use northstar::report::metrics::compute;
+use northstar::window::Window;
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
@@ -50,6 +51,26 @@ pub async fn golden_lake() -> (TempDir, Lake) {
         .into_iter()
         .map(|t| (t, fixture(&format!("golden/{t}.csv"))))
         .collect();
+    seed(&lake, &files).await;
+    (dir, lake)
+}
+
+/// A lake holding the North Star fixtures (`fixtures/north_star/`), which the OKR
+/// and scorecard tests read too.
+pub async fn north_star_lake() -> (TempDir, Lake) {
+    let (dir, lake) = temp_lake();
+    let files: Vec<(&str, PathBuf)> = [
+        "services",
+        "deployments",
+        "commits",
+        "pull_requests",
+        "tickets",
+        "ticket_transitions",
+        "platform_actions",
+    ]
+    .into_iter()
+    .map(|t| (t, fixture(&format!("north_star/{t}.csv"))))
+    .collect();
     seed(&lake, &files).await;
     (dir, lake)
 }

@@ -13,6 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, ShapeStyle};
 
 use super::font::{FAMILY, HEIGHT_PER_EM};
+use super::palette;
 use crate::error::{Error, Result};
 
 /// Which backend the canvas draws on; only text placement differs.
@@ -119,6 +120,20 @@ impl Font {
     pub(super) fn line_height(&self) -> f64 {
         1.2 * self.size
     }
+}
+
+/// What an empty chart says.
+pub(super) const NO_DATA: &str = "no data yet";
+
+/// Dash and gap length of dashed series (forecasts, targets).
+pub(super) const DASH: (f64, f64) = (6.0, 4.0);
+
+/// `message` centred in grey: what every chart draws when it has nothing to show.
+pub(super) fn empty<DB: DrawingBackend>(cv: &Canvas<DB>, message: &str) -> Result<()> {
+    let font = Font::new(13.0_f64.min(cv.height * 0.4).max(6.0), palette::MUTED);
+    let text = font.fit(message, cv.width - 16.0);
+    let baseline = font.baseline_for_center(cv.height / 2.0);
+    cv.text(&text, cv.width / 2.0, baseline, font, Align::Center)
 }
 
 /// Turns any plotters drawing error into the library's error.

@@ -4,9 +4,9 @@
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
 
+use super::canvas::DASH;
 use super::canvas::{Align, Canvas, Font, Rect};
 use super::palette;
-use super::xy::DASH;
 use crate::error::Result;
 
 const FONT_SIZE: f64 = 10.0;

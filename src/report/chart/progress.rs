@@ -18,7 +18,7 @@ const FONT_SIZE: f64 = 11.0;
 /// One bar per row; rows that do not fit are summarised as "+N more".
 pub(super) fn figure<DB: DrawingBackend>(cv: &Canvas<DB>, rows: &[ProgressRow]) -> Result<()> {
     if rows.is_empty() {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     }
     let area = cv.bounds().inset(PAD);
     let (shown, hidden) = visible_rows(rows.len(), area.h);

@@ -3,12 +3,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
-use super::canvas::{Align, Canvas, Flavor, Font};
+use super::canvas::{Canvas, Flavor, empty};
 use super::{Figure, Size, font, palette, progress, sparkline, table, tiles, xy};
 use crate::error::{Error, Result};
-
-/// What an empty chart says.
-pub(super) const NO_DATA: &str = "no data yet";
 
 /// Larger images are refused rather than allocated (and plotters' bitmap backend
 /// computes `width × height` in `u32`).
@@ -88,14 +85,6 @@ fn draw_figure<DB: DrawingBackend>(cv: &Canvas<DB>, figure: &Figure) -> Result<(
         Figure::Table(data) => table::figure(cv, data),
         Figure::Empty(message) => empty(cv, message),
     }
-}
-
-/// `message` centred in grey: what every chart draws when it has nothing to show.
-pub(super) fn empty<DB: DrawingBackend>(cv: &Canvas<DB>, message: &str) -> Result<()> {
-    let font = Font::new(13.0_f64.min(cv.height * 0.4).max(6.0), palette::MUTED);
-    let text = font.fit(message, cv.width - 16.0);
-    let baseline = font.baseline_for_center(cv.height / 2.0);
-    cv.text(&text, cv.width / 2.0, baseline, font, Align::Center)
 }
 
 /// RGB pixels as an 8-bit PNG.

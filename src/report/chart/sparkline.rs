@@ -5,9 +5,10 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
 
 use super::Xy;
+use super::canvas::DASH;
 use super::canvas::{Canvas, Rect};
 use super::palette;
-use super::xy::{self, DASH};
+use super::xy;
 use crate::error::Result;
 
 const WIDTH: f64 = 1.5;
@@ -108,10 +109,10 @@ fn stroke<DB: DrawingBackend>(
 /// `Figure::Sparkline`: every series on one shared scale, filling the canvas.
 pub(super) fn figure<DB: DrawingBackend>(cv: &Canvas<DB>, data: &Xy) -> Result<()> {
     let Some(series) = xy::clean(data) else {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     };
     let Some(range) = range(series.iter().flat_map(|s| s.values.iter())) else {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     };
     let area = cv.bounds().inset(4.0);
     for s in &series {

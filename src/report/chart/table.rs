@@ -30,7 +30,7 @@ pub(super) fn figure<DB: DrawingBackend>(cv: &Canvas<DB>, table: &TableData) -> 
         .max()
         .unwrap_or(0);
     if table.rows.is_empty() || ncols == 0 {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     }
     let area = cv.bounds().inset(PAD);
     let widths = column_widths(table, ncols, area.w);

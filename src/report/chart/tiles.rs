@@ -17,12 +17,11 @@ const IDEAL_ASPECT: f64 = 1.8;
 const MIN_WIDTH: f64 = 110.0;
 const LABEL_SIZE: f64 = 11.0;
 const META_SIZE: f64 = 10.0;
-const NO_DATA: &str = "no data yet";
 
 /// KPI tiles filling the canvas.
 pub(super) fn figure<DB: DrawingBackend>(cv: &Canvas<DB>, tiles: &[Tile]) -> Result<()> {
     if tiles.is_empty() {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     }
     let area = cv.bounds().inset(PAD);
     let cols = best_columns(tiles.len(), area);
@@ -173,7 +172,7 @@ fn draw_value<DB: DrawingBackend>(
             Font::new(size, palette::TEXT).bold(),
         ),
         None => (
-            NO_DATA.to_string(),
+            super::canvas::NO_DATA.to_string(),
             Font::new((size * 0.55).max(10.0), palette::MUTED),
         ),
     };

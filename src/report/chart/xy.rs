@@ -8,15 +8,13 @@ use plotters::style::RGBColor;
 
 use super::axes::{self, Slots, YScale};
 use super::bands;
-use super::canvas::{Align, Canvas, Font, Rect};
+use super::canvas::{Align, Canvas, DASH, Font, Rect};
 use super::format;
 use super::legend::{Item, Legend, Swatch};
 use super::palette;
 use super::{Unit, Xy};
 use crate::error::Result;
 
-/// Dash and gap length of dashed series (forecasts, targets).
-pub(super) const DASH: (f64, f64) = (6.0, 4.0);
 /// Outer margin.
 const PAD: f64 = 8.0;
 const LINE_WIDTH: f64 = 2.0;
@@ -168,7 +166,7 @@ fn legend_items(series: &[Clean<'_>], swatch: impl Fn(&Clean<'_>) -> Swatch) -> 
 /// A line chart with optional tier bands behind.
 pub(super) fn line<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()> {
     let Some(series) = clean(xy) else {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     };
     let (lo, hi) = extent(&series);
     let edges = bands::edges_in_reach(&xy.bands, lo, hi);
@@ -259,7 +257,7 @@ fn draw_series_line<DB: DrawingBackend>(
 /// Bars: one series plain, several grouped side by side per category.
 pub(super) fn bar<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()> {
     let Some(series) = clean(xy) else {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     };
     let items = legend_items(&series, |_| Swatch::Block);
     let f = frame(
@@ -340,7 +338,7 @@ fn axes_zero_line<DB: DrawingBackend>(cv: &Canvas<DB>, f: &Frame) -> Result<()> 
 /// Bars with the series stacked per category (positives up, negatives down).
 pub(super) fn stacked<DB: DrawingBackend>(cv: &Canvas<DB>, xy: &Xy) -> Result<()> {
     let Some(series) = clean(xy) else {
-        return super::render::empty(cv, super::render::NO_DATA);
+        return super::canvas::empty(cv, super::canvas::NO_DATA);
     };
     let items = legend_items(&series, |_| Swatch::Block);
     let (lo, hi) = stack_extent(&series, xy.categories.len());

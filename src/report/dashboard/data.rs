@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::report::access::Access;
 use crate::report::chart::{self, Figure};
 use crate::report::json::rows;
-use crate::report::metrics::params_for;
+use crate::window::params_for;
 
 /// Draws every panel; see [`super::render`].
 pub async fn render(

@@ -20,10 +20,10 @@ use serde_json::{Map, Value as Json};
 
 use super::access::{Access, ServiceOwners};
 use super::chart::Figure;
-use super::metrics::Window;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::window::Window;
 
 pub use html::{LinkStyle, PageLinks, escape};
 pub use spec::{Dashboard, Panel};

@@ -471,7 +471,7 @@ fn validate_source(p: &Panel) -> Result<(), Invalid> {
             if known {
                 Ok(())
             } else {
-                let ids: Vec<&str> = queries::METRICS.iter().map(|(id, _)| *id).collect();
+                let ids = queries::metric_ids();
                 Err((
                     "query",
                     format!("no query `{id}` (known: {})", ids.join(", ")),
