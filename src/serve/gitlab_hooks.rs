@@ -10,7 +10,7 @@ use super::webhooks::Handled;
 use crate::collect::delivery::Delivery;
 use crate::collect::gitlab::map::{self, DeploymentFacts, Mapper, MergeRequestFacts};
 use crate::collect::rules::Rules;
-use crate::config::SourceConfig;
+use crate::config::{SourceConfig, SourceKind};
 
 #[derive(Debug, Deserialize)]
 struct Project {
@@ -123,13 +123,16 @@ fn time(field: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, String
 /// Whether the source covers the project: listed by path or id, or inside its
 /// group. A group hook reports every project below it.
 fn covers(source: &SourceConfig, project: &Project) -> bool {
+    let SourceKind::Gitlab(gitlab) = &source.kind else {
+        return false;
+    };
     let path = project.path_with_namespace.as_str();
     let id = project.id.map(|i| i.to_string());
-    source
+    gitlab
         .projects
         .iter()
         .any(|p| p.eq_ignore_ascii_case(path) || id.as_deref() == Some(p.as_str()))
-        || source.group.as_deref().is_some_and(|g| {
+        || gitlab.group.as_deref().is_some_and(|g| {
             path.split_at_checked(g.len())
                 .is_some_and(|(head, rest)| head.eq_ignore_ascii_case(g) && rest.starts_with('/'))
         })

@@ -18,6 +18,7 @@ use super::SourceRun;
 use super::delivery::Delivery;
 use super::http::HttpClient;
 use super::rest::{self, RestApi};
+use crate::config::GitlabSource;
 use crate::error::Result;
 use map::{DeploymentFacts, Mapper, MergeRequestFacts};
 
@@ -38,20 +39,24 @@ fn project_url(api: &RestApi, project: &str, rest: &str, query: &[(&str, String)
 }
 
 /// Collects every configured project; returns the client for its counters.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+pub async fn collect(run: &mut SourceRun<'_>, gitlab: &GitlabSource) -> Result<HttpClient> {
     let auth = rest::token_auth(run.source, "private-token", "")?;
     let http = rest::client(run, auth, HeaderMap::new())?;
     let api = RestApi::new(run.source, http.clone(), DEFAULT_API_URL)?;
-    for project in projects(&api, run).await? {
+    for project in projects(&api, run, gitlab).await? {
         deployments(&api, run, &project).await?;
         merge_requests(&api, run, &project).await?;
     }
     Ok(http)
 }
 
-async fn projects(api: &RestApi, run: &SourceRun<'_>) -> Result<Vec<String>> {
-    let mut projects = run.source.projects.clone();
-    if let Some(group) = &run.source.group {
+async fn projects(
+    api: &RestApi,
+    run: &SourceRun<'_>,
+    gitlab: &GitlabSource,
+) -> Result<Vec<String>> {
+    let mut projects = gitlab.projects.clone();
+    if let Some(group) = &gitlab.group {
         let url = api.url(
             &format!("groups/{}/projects", project_segment(group)),
             &[
