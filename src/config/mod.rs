@@ -198,6 +198,16 @@ fn default_min_n() -> u32 {
     5
 }
 
+/// A POSIX environment variable name: letters, digits and `_`, not starting with a
+/// digit.
+pub(crate) fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config> {
@@ -235,6 +245,14 @@ impl Config {
     }
 
     fn validate(&self) -> Result<()> {
+        for token in &self.serve.tokens {
+            if !is_env_name(&token.env) {
+                return Err(Error::Config {
+                    key: format!("serve.tokens (env {})", token.env),
+                    reason: "not an environment variable name (letters, digits, `_`)".into(),
+                });
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for s in &self.sources {
             if s.name.trim().is_empty() {
@@ -294,5 +312,13 @@ mod tests {
         let s = &config.sources[0];
         let err = s.token().unwrap_err().to_string();
         assert!(err.contains("NORTHSTAR_TEST_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn token_variables_must_be_variable_names() {
+        let text = "[[serve.tokens]]\nenv = 'MY-TOKEN'\nrole = 'platform'";
+        let err = Config::parse(text, "t").unwrap_err().to_string();
+        assert!(err.contains("serve.tokens (env MY-TOKEN)"), "{err}");
+        assert!(is_env_name("_A1") && !is_env_name("1A") && !is_env_name(""));
     }
 }

@@ -14,7 +14,7 @@ impl SourceConfig {
             ("user_env", self.user_env()),
         ] {
             if let Some(var) = var
-                && !is_env_name(var)
+                && !crate::config::is_env_name(var)
             {
                 return Err(self.bad(
                     key,
@@ -116,14 +116,4 @@ impl SourceConfig {
         }
         Ok(())
     }
-}
-
-/// A POSIX environment variable name: letters, digits and `_`, not starting with a
-/// digit.
-fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
