@@ -10,7 +10,12 @@ use serde::de::{DeserializeOwned, Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer};
 
 use super::settings::default_production_environments;
-use super::*;
+use super::{
+    BillingSource, DeliveryMode, DeliveryRules, DeliverySettings, GitSource, GithubSource,
+    GitlabSource, HttpSettings, JiraSource, PagerdutySource, ServicenowSource, SourceConfig,
+    SourceKind, TicketMapping,
+};
+use crate::error::{Error, Result};
 
 impl<'de> Deserialize<'de> for SourceConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -79,47 +84,81 @@ fn since(name: &str, text: Option<String>) -> Result<Option<NaiveDate>> {
     .transpose()
 }
 
-// The per-kind tables as written. Keys shared by several kinds are repeated in each
-// kind that reads them: that repetition is what lets serde reject every other key.
+/// A kind that reads an HTTP API: its struct with the keys every such kind shares
+/// (`name`, `since`, `api_url`, `token_env`, `http`, `services`) and then its own.
+macro_rules! api_source_toml {
+    ($raw:ident { $($own:tt)* }) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $raw {
+            #[serde(rename = "kind")]
+            _kind: IgnoredAny,
+            name: String,
+            since: Option<String>,
+            api_url: Option<String>,
+            token_env: Option<String>,
+            #[serde(default)]
+            http: HttpSettings,
+            #[serde(default)]
+            services: BTreeMap<String, String>,
+            $($own)*
+        }
+    };
+}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GithubToml {
-    #[serde(rename = "kind")]
-    _kind: IgnoredAny,
-    name: String,
-    since: Option<String>,
-    api_url: Option<String>,
-    token_env: Option<String>,
-    #[serde(default)]
+/// A source of an HTTP-API kind from its shared keys (name, since, api_url,
+/// token_env) and its kind.
+fn api_source(
+    (name, since_text, api_url, token_env): (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ),
     http: HttpSettings,
-    #[serde(default)]
     services: BTreeMap<String, String>,
-    webhook_secret_env: Option<String>,
-    #[serde(default)]
-    repos: Vec<String>,
-    org: Option<String>,
-    #[serde(default)]
-    mode: DeliveryMode,
-    #[serde(default)]
-    workflows: Vec<String>,
-    #[serde(default = "default_production_environments")]
-    production_environments: Vec<String>,
-    service_field: Option<String>,
-    #[serde(default)]
-    rules: DeliveryRules,
+    kind: SourceKind,
+) -> Result<SourceConfig> {
+    Ok(SourceConfig {
+        since: since(&name, since_text)?,
+        name,
+        api_url,
+        token_env,
+        http,
+        services,
+        kind,
+    })
+}
+
+// The per-kind tables as written. serde cannot flatten shared keys into a struct
+// that denies unknown ones, so each kind's struct lists every key it reads (the
+// HTTP-API kinds get theirs from `api_source_toml!`).
+
+api_source_toml! {
+    GithubToml {
+        webhook_secret_env: Option<String>,
+        #[serde(default)]
+        repos: Vec<String>,
+        org: Option<String>,
+        #[serde(default)]
+        mode: DeliveryMode,
+        #[serde(default)]
+        workflows: Vec<String>,
+        #[serde(default = "default_production_environments")]
+        production_environments: Vec<String>,
+        service_field: Option<String>,
+        #[serde(default)]
+        rules: DeliveryRules,
+    }
 }
 
 impl GithubToml {
     fn into_config(self) -> Result<SourceConfig> {
-        Ok(SourceConfig {
-            since: since(&self.name, self.since)?,
-            name: self.name,
-            api_url: self.api_url,
-            token_env: self.token_env,
-            http: self.http,
-            services: self.services,
-            kind: SourceKind::Github(GithubSource {
+        api_source(
+            (self.name, self.since, self.api_url, self.token_env),
+            self.http,
+            self.services,
+            SourceKind::Github(GithubSource {
                 repos: self.repos,
                 org: self.org,
                 mode: self.mode,
@@ -131,44 +170,31 @@ impl GithubToml {
                     rules: self.rules,
                 },
             }),
-        })
+        )
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GitlabToml {
-    #[serde(rename = "kind")]
-    _kind: IgnoredAny,
-    name: String,
-    since: Option<String>,
-    api_url: Option<String>,
-    token_env: Option<String>,
-    #[serde(default)]
-    http: HttpSettings,
-    #[serde(default)]
-    services: BTreeMap<String, String>,
-    webhook_secret_env: Option<String>,
-    #[serde(default)]
-    projects: Vec<String>,
-    group: Option<String>,
-    #[serde(default = "default_production_environments")]
-    production_environments: Vec<String>,
-    service_field: Option<String>,
-    #[serde(default)]
-    rules: DeliveryRules,
+api_source_toml! {
+    GitlabToml {
+        webhook_secret_env: Option<String>,
+        #[serde(default)]
+        projects: Vec<String>,
+        group: Option<String>,
+        #[serde(default = "default_production_environments")]
+        production_environments: Vec<String>,
+        service_field: Option<String>,
+        #[serde(default)]
+        rules: DeliveryRules,
+    }
 }
 
 impl GitlabToml {
     fn into_config(self) -> Result<SourceConfig> {
-        Ok(SourceConfig {
-            since: since(&self.name, self.since)?,
-            name: self.name,
-            api_url: self.api_url,
-            token_env: self.token_env,
-            http: self.http,
-            services: self.services,
-            kind: SourceKind::Gitlab(GitlabSource {
+        api_source(
+            (self.name, self.since, self.api_url, self.token_env),
+            self.http,
+            self.services,
+            SourceKind::Gitlab(GitlabSource {
                 projects: self.projects,
                 group: self.group,
                 webhook_secret_env: self.webhook_secret_env,
@@ -178,7 +204,7 @@ impl GitlabToml {
                     rules: self.rules,
                 },
             }),
-        })
+        )
     }
 }
 
@@ -221,110 +247,71 @@ impl GitToml {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JiraToml {
-    #[serde(rename = "kind")]
-    _kind: IgnoredAny,
-    name: String,
-    since: Option<String>,
-    api_url: Option<String>,
-    token_env: Option<String>,
-    #[serde(default)]
-    http: HttpSettings,
-    #[serde(default)]
-    services: BTreeMap<String, String>,
-    email_env: Option<String>,
-    jql: Option<String>,
-    #[serde(default)]
-    tickets: TicketMapping,
+api_source_toml! {
+    JiraToml {
+        email_env: Option<String>,
+        jql: Option<String>,
+        #[serde(default)]
+        tickets: TicketMapping,
+    }
 }
 
 impl JiraToml {
     fn into_config(self) -> Result<SourceConfig> {
-        Ok(SourceConfig {
-            since: since(&self.name, self.since)?,
-            name: self.name,
-            api_url: self.api_url,
-            token_env: self.token_env,
-            http: self.http,
-            services: self.services,
-            kind: SourceKind::Jira(JiraSource {
+        api_source(
+            (self.name, self.since, self.api_url, self.token_env),
+            self.http,
+            self.services,
+            SourceKind::Jira(JiraSource {
                 email_env: self.email_env,
                 jql: self.jql,
                 tickets: self.tickets,
             }),
-        })
+        )
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PagerdutyToml {
-    #[serde(rename = "kind")]
-    _kind: IgnoredAny,
-    name: String,
-    since: Option<String>,
-    api_url: Option<String>,
-    token_env: Option<String>,
-    #[serde(default)]
-    http: HttpSettings,
-    #[serde(default)]
-    services: BTreeMap<String, String>,
-    #[serde(default)]
-    tickets: TicketMapping,
+api_source_toml! {
+    PagerdutyToml {
+        #[serde(default)]
+        tickets: TicketMapping,
+    }
 }
 
 impl PagerdutyToml {
     fn into_config(self) -> Result<SourceConfig> {
-        Ok(SourceConfig {
-            since: since(&self.name, self.since)?,
-            name: self.name,
-            api_url: self.api_url,
-            token_env: self.token_env,
-            http: self.http,
-            services: self.services,
-            kind: SourceKind::Pagerduty(PagerdutySource {
+        api_source(
+            (self.name, self.since, self.api_url, self.token_env),
+            self.http,
+            self.services,
+            SourceKind::Pagerduty(PagerdutySource {
                 tickets: self.tickets,
             }),
-        })
+        )
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServicenowToml {
-    #[serde(rename = "kind")]
-    _kind: IgnoredAny,
-    name: String,
-    since: Option<String>,
-    api_url: Option<String>,
-    token_env: Option<String>,
-    #[serde(default)]
-    http: HttpSettings,
-    #[serde(default)]
-    services: BTreeMap<String, String>,
-    user_env: Option<String>,
-    request_table: Option<String>,
-    #[serde(default)]
-    tickets: TicketMapping,
+api_source_toml! {
+    ServicenowToml {
+        user_env: Option<String>,
+        request_table: Option<String>,
+        #[serde(default)]
+        tickets: TicketMapping,
+    }
 }
 
 impl ServicenowToml {
     fn into_config(self) -> Result<SourceConfig> {
-        Ok(SourceConfig {
-            since: since(&self.name, self.since)?,
-            name: self.name,
-            api_url: self.api_url,
-            token_env: self.token_env,
-            http: self.http,
-            services: self.services,
-            kind: SourceKind::Servicenow(ServicenowSource {
+        api_source(
+            (self.name, self.since, self.api_url, self.token_env),
+            self.http,
+            self.services,
+            SourceKind::Servicenow(ServicenowSource {
                 user_env: self.user_env,
                 request_table: self.request_table,
                 tickets: self.tickets,
             }),
-        })
+        )
     }
 }
 

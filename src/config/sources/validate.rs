@@ -1,7 +1,8 @@
 //! The checks a source passes at load, after its keys are known to fit its kind:
 //! required keys, environment variable names, globs and HTTP settings.
 
-use super::*;
+use super::{DeliveryMode, SourceConfig, SourceKind};
+use crate::error::Result;
 
 impl SourceConfig {
     /// Required keys, environment variable names, globs and HTTP settings.
