@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
 use crate::config::Config;
-use crate::engine::{Engine, queries};
+use crate::engine::Engine;
 use crate::error::Result;
 use crate::history::{self, Recorded};
 use crate::lake::Lake;
@@ -27,7 +27,7 @@ pub struct Computed {
 
 /// Computes `sections` of `metrics.json` over `window` as of `generated_at`, and
 /// records the history ([`history::record`]). The config's metric and check names
-/// are checked against the query registry first ([`queries::check_names`]).
+/// are checked against the query registry first ([`crate::report::config_check::check`]).
 pub async fn compute(
     lake: &Lake,
     config: &Config,
@@ -35,7 +35,7 @@ pub async fn compute(
     sections: &[Section],
     generated_at: DateTime<Utc>,
 ) -> Result<Computed> {
-    queries::check_names(config)?;
+    crate::report::config_check::check(config)?;
     let mut engine = Engine::for_config(lake, config).await?;
     engine.load_custom(&config.custom_dir())?;
     let doc = metrics::compute_sections(&engine, window, config, generated_at, sections).await?;

@@ -34,7 +34,8 @@ use super::{BillingFile, Defaults, Format, scan_file};
 use crate::error::{Error, Result};
 use crate::import::{Rejected, write_quarantine};
 use crate::lake::batch::Value;
-use crate::lake::tables;
+use crate::lake::row::RowBuilder;
+use crate::lake::tables::{self, TableSpec};
 use crate::lake::{Changed, Lake};
 
 /// How to import.
@@ -239,14 +240,14 @@ async fn import_lines(
         let repeated = repeated_hashes(&sorted);
         drop(sorted);
         let lines = period.hashes.len();
-        let import_row = vec![
-            Value::text(key.0.clone()),
-            Value::text(key.1.clone()),
-            Value::Timestamp(key.2),
-            Value::text(import_id.clone()),
-            Value::Int(lines as i64),
-            Value::TextList(period.files.into_iter().collect()),
-        ];
+        let import_row = RowBuilder::new(&imports)
+            .set("provider", &key.0)
+            .set("billing_account_id", &key.1)
+            .set("billing_period_start", Value::Timestamp(key.2))
+            .set("import_id", &import_id)
+            .set("lines", Value::Int(lines as i64))
+            .set("files", period.files.into_iter().collect::<Vec<_>>())
+            .finish()?;
         let rendered = Lake::rendered_keys(&imports, std::slice::from_ref(&import_row))?;
         let previous = rendered.first().and_then(|k| current.get(k));
         summary.periods.push(PeriodSummary {
@@ -279,10 +280,13 @@ async fn import_lines(
         let read: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
         write_lines(lake, source, ChangedPeriods::new(changed), read).await?;
     }
-    lake.write_changed(&tables::cost_imports(), import_rows)
-        .await?;
-    let file_rows = files.iter().map(file_row).collect();
-    lake.write_changed(&tables::cost_files(), file_rows).await?;
+    lake.write_changed(&imports, import_rows).await?;
+    let file_spec = tables::cost_files();
+    let file_rows = files
+        .iter()
+        .map(|f| file_row(&file_spec, f))
+        .collect::<Result<_>>()?;
+    lake.write_changed(&file_spec, file_rows).await?;
     if !rejected.is_empty() {
         write_quarantine(lake, &tables::costs(), &rejected).await?;
     }
@@ -403,17 +407,23 @@ pub(super) fn line_id(hash: &LineHash, occurrence: u32) -> String {
     format!("{}-{occurrence}", hex::encode(hash))
 }
 
-fn file_row(f: &BillingFile) -> Vec<Value> {
-    vec![
-        Value::text(f.sha256.clone()),
-        Value::text(f.file.clone()),
-        Value::text(f.format.name()),
-        Value::opt_text(f.focus_version),
-        Value::TextList(f.columns.clone()),
-        Value::Int(f.lines as i64),
-        Value::Int(f.rejected.len() as i64),
-        Value::TextList(f.notes.iter().map(|(k, n)| format!("{k} ({n})")).collect()),
-    ]
+fn file_row(spec: &TableSpec, f: &BillingFile) -> Result<Vec<Value>> {
+    RowBuilder::new(spec)
+        .set("file_sha256", &f.sha256)
+        .set("file_name", &f.file)
+        .set("format", f.format.name())
+        .set("focus_version", f.focus_version)
+        .set("columns", f.columns.clone())
+        .set("lines", Value::Int(f.lines as i64))
+        .set("rejected", Value::Int(f.rejected.len() as i64))
+        .set(
+            "notes",
+            f.notes
+                .iter()
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect::<Vec<_>>(),
+        )
+        .finish()
 }
 
 fn day_text(us: i64) -> String {

@@ -90,11 +90,13 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
-    match path {
-        Some(p) => Config::load(p),
-        None if Path::new("northstar.toml").exists() => Config::load(Path::new("northstar.toml")),
-        None => Ok(Config::default()),
-    }
+    let config = match path {
+        Some(p) => Config::load(p)?,
+        None if Path::new("northstar.toml").exists() => Config::load(Path::new("northstar.toml"))?,
+        None => Config::default(),
+    };
+    crate::report::config_check::check(&config)?;
+    Ok(config)
 }
 
 fn open_lake(dir: &Path, config: &Config) -> Result<Lake> {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::SourceRun;
 use super::state::SourceState;
 use crate::billing::{self, CostImportOptions};
+use crate::config::BillingSource;
 use crate::error::{Error, Result};
 
 /// The state stream holding the fingerprint of the last files read.
@@ -32,13 +33,9 @@ struct Found {
 }
 
 /// Reads the source's files into `costs` when any changed.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<()> {
+pub async fn collect(run: &mut SourceRun<'_>, billing: &BillingSource) -> Result<()> {
     let source = run.source;
-    let location = source
-        .path
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::collector(&source.name, "no `path`"))?;
+    let location = billing.path.clone();
     // Downloads land beside the source's state and are removed after the import.
     let scratch = SourceState::dir(run.lake, &source.name).join("download");
     let (found, listing) = if location.starts_with("s3://") {
@@ -59,9 +56,9 @@ pub async fn collect(run: &mut SourceRun<'_>) -> Result<()> {
         return Ok(());
     }
     let options = CostImportOptions {
-        format: source.format,
+        format: billing.format,
         skip_bad: true,
-        defaults: source.set.clone(),
+        defaults: billing.set.clone(),
     };
     let local = match &listing {
         Some(listing) => download(&source.name, listing, &scratch).await?,

@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::written::Written;
 use crate::error::Result;
+use crate::lake::Lake;
 use crate::lake::batch::Value;
-use crate::lake::{Lake, tables};
+use crate::lake::row::RowBuilder;
+use crate::lake::tables::{self, TableSpec};
 
 /// A `deployments` row.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,66 +109,88 @@ pub struct Delivery {
     pub pull_requests: Vec<PullRequest>,
 }
 
-fn ts(t: Option<DateTime<Utc>>) -> Value {
-    Value::opt_ts(t.map(|t| t.timestamp_micros()))
-}
-
 impl Deployment {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.deployment_id),
-            Value::text(&self.source),
-            Value::text(&self.repo),
-            Value::text(&self.service),
-            Value::opt_text(self.environment.clone()),
-            Value::text(self.env_tier),
-            Value::text(self.status),
-            Value::opt_text(self.commit_sha.clone()),
-            ts(self.started_at),
-            ts(self.finished_at),
-            Value::text(self.kind),
-            Value::Bool(self.via_platform),
-            Value::opt_text(self.url.clone()),
-        ]
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("deployment_id", &self.deployment_id)
+            .set("source", &self.source)
+            .set("repo", &self.repo)
+            .set("service", &self.service)
+            .set("environment", self.environment.clone())
+            .set("env_tier", self.env_tier)
+            .set("status", self.status)
+            .set("commit_sha", self.commit_sha.clone())
+            .set("started_at", self.started_at)
+            .set("finished_at", self.finished_at)
+            .set("kind", self.kind)
+            .set("via_platform", self.via_platform)
+            .set("url", self.url.clone())
+            .finish()
     }
 }
 
 impl Commit {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.repo),
-            Value::text(&self.commit_sha),
-            Value::TextList(self.parent_shas.clone()),
-            ts(self.authored_at),
-            ts(self.committed_at),
-            Value::opt_text(self.author.clone()),
-            Value::Bool(self.is_bot),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ]
+    /// The pull request columns are the engine's to fill (from `pull_requests`);
+    /// collectors leave them empty.
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("repo", &self.repo)
+            .set("commit_sha", &self.commit_sha)
+            .set("parent_shas", self.parent_shas.clone())
+            .set("authored_at", self.authored_at)
+            .set("committed_at", self.committed_at)
+            .set("author", self.author.clone())
+            .set("is_bot", self.is_bot)
+            .set("pr_id", Value::Null)
+            .set("pr_created_at", Value::Null)
+            .set("pr_merged_at", Value::Null)
+            .finish()
     }
 }
 
 impl PullRequest {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.pr_id),
-            Value::text(&self.source),
-            Value::text(&self.repo),
-            Value::Int(self.number),
-            Value::opt_text(self.title.clone()),
-            Value::opt_text(self.author.clone()),
-            Value::opt_text(self.head_ref.clone()),
-            Value::opt_text(self.base_ref.clone()),
-            Value::text(self.state),
-            ts(self.created_at),
-            ts(self.merged_at),
-            Value::opt_text(self.merge_commit_sha.clone()),
-            Value::TextList(self.commit_shas.clone()),
-            Value::opt_text(self.url.clone()),
-        ]
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("pr_id", &self.pr_id)
+            .set("source", &self.source)
+            .set("repo", &self.repo)
+            .set("number", Value::Int(self.number))
+            .set("title", self.title.clone())
+            .set("author", self.author.clone())
+            .set("head_ref", self.head_ref.clone())
+            .set("base_ref", self.base_ref.clone())
+            .set("state", self.state)
+            .set("created_at", self.created_at)
+            .set("merged_at", self.merged_at)
+            .set("merge_commit_sha", self.merge_commit_sha.clone())
+            .set("commit_shas", self.commit_shas.clone())
+            .set("url", self.url.clone())
+            .finish()
     }
+}
+
+fn link_row(
+    spec: &TableSpec,
+    (deployment_id, commit_sha): &(String, String),
+) -> Result<Vec<Value>> {
+    RowBuilder::new(spec)
+        .set("deployment_id", deployment_id)
+        .set("commit_sha", commit_sha)
+        .finish()
+}
+
+/// `items` as rows of `table`, each built by `row`.
+pub(super) fn rows<T>(
+    table: &str,
+    items: &[T],
+    row: impl Fn(&T, &TableSpec) -> Result<Vec<Value>>,
+) -> Result<(TableSpec, Vec<Vec<Value>>)> {
+    let spec = tables::table(table)?;
+    let rows = items
+        .iter()
+        .map(|item| row(item, &spec))
+        .collect::<Result<_>>()?;
+    Ok((spec, rows))
 }
 
 impl Delivery {
@@ -190,32 +214,85 @@ impl Delivery {
     /// re-run with no upstream change writes nothing. Commits and links go before
     /// deployments: a reader never sees a deployment whose commits are missing.
     pub async fn write(&self, lake: &Lake) -> Result<Written> {
-        let commits = self.commits.iter().map(Commit::row).collect::<Vec<_>>();
-        let links = self
-            .deployment_commits
-            .iter()
-            .map(|(d, c)| vec![Value::text(d), Value::text(c)])
-            .collect::<Vec<_>>();
-        let prs = self
-            .pull_requests
-            .iter()
-            .map(PullRequest::row)
-            .collect::<Vec<_>>();
-        let deployments = self
-            .deployments
-            .iter()
-            .map(Deployment::row)
-            .collect::<Vec<_>>();
         let mut written = Written::default();
-        for (table, rows) in [
-            ("commits", commits),
-            ("deployment_commits", links),
-            ("pull_requests", prs),
-            ("deployments", deployments),
+        for (spec, rows) in [
+            rows("commits", &self.commits, Commit::row)?,
+            rows("deployment_commits", &self.deployment_commits, |l, spec| {
+                link_row(spec, l)
+            })?,
+            rows("pull_requests", &self.pull_requests, PullRequest::row)?,
+            rows("deployments", &self.deployments, Deployment::row)?,
         ] {
-            let changed = lake.write_changed(&tables::table(table)?, rows).await?;
-            written.record(table, changed);
+            let changed = lake.write_changed(&spec, rows).await?;
+            written.record(spec.name, changed);
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record type names exactly its table's columns: `finish` fails on a
+    /// column left out, unknown or set twice.
+    #[test]
+    fn each_record_fills_exactly_its_tables_columns() {
+        let deployment = Deployment {
+            deployment_id: "s:r:1".into(),
+            source: "s".into(),
+            repo: "r".into(),
+            service: "svc".into(),
+            environment: None,
+            env_tier: "production",
+            status: "success",
+            commit_sha: None,
+            started_at: None,
+            finished_at: None,
+            kind: "planned",
+            via_platform: false,
+            url: None,
+        };
+        let commit = Commit {
+            repo: "r".into(),
+            commit_sha: "c".into(),
+            parent_shas: Vec::new(),
+            authored_at: None,
+            committed_at: None,
+            author: None,
+            is_bot: false,
+        };
+        let pr = PullRequest {
+            pr_id: "s:r:1".into(),
+            source: "s".into(),
+            repo: "r".into(),
+            number: 1,
+            title: None,
+            author: None,
+            head_ref: None,
+            base_ref: None,
+            state: "open",
+            created_at: None,
+            merged_at: None,
+            merge_commit_sha: None,
+            commit_shas: Vec::new(),
+            url: None,
+        };
+        let delivery = Delivery {
+            deployments: vec![deployment],
+            commits: vec![commit],
+            deployment_commits: vec![("s:r:1".into(), "c".into())],
+            pull_requests: vec![pr],
+        };
+        let (spec, built) = rows("deployments", &delivery.deployments, Deployment::row).unwrap();
+        assert_eq!(built[0][spec.columns.len() - 1], Value::Null);
+        rows("commits", &delivery.commits, Commit::row).unwrap();
+        rows("pull_requests", &delivery.pull_requests, PullRequest::row).unwrap();
+        rows(
+            "deployment_commits",
+            &delivery.deployment_commits,
+            |l, s| link_row(s, l),
+        )
+        .unwrap();
     }
 }

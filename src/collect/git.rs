@@ -25,7 +25,7 @@ use glob::Pattern;
 
 use crate::collect::delivery::{Commit, Delivery, Deployment};
 use crate::collect::rules::{Facts, Rules};
-use crate::config::SourceConfig;
+use crate::config::{GitSource, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
 
 /// Tags deployed when `deploy_tags` is not set.
@@ -58,9 +58,12 @@ const COMMIT_FORMAT: &str = "--format=%H%x1f%P%x1f%aI%x1f%cI%x1f%an%x1f%ae%x1f%s
 /// "v*") become production deployments, and every commit reachable from any ref
 /// becomes a `commits` row with its parents and dates.
 pub fn collect(source: &SourceConfig) -> Result<Delivery> {
-    let deploy = deploy_pattern(source)?;
+    let SourceKind::Git(settings) = &source.kind else {
+        return Err(Error::collector(&source.name, "not a git source"));
+    };
+    let deploy = deploy_pattern(&source.name, settings)?;
     let rules = Rules::new(source)?;
-    let git = Git::open(source)?;
+    let git = Git::open(&source.name, &settings.path)?;
     let repo = repo_name(&git.dir).ok_or_else(|| {
         Error::collector(
             &source.name,
@@ -139,10 +142,13 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
 }
 
 /// The `deploy_tags` glob.
-fn deploy_pattern(source: &SourceConfig) -> Result<Pattern> {
-    let glob = source.deploy_tags.as_deref().unwrap_or(DEFAULT_DEPLOY_TAGS);
+fn deploy_pattern(source: &str, settings: &GitSource) -> Result<Pattern> {
+    let glob = settings
+        .deploy_tags
+        .as_deref()
+        .unwrap_or(DEFAULT_DEPLOY_TAGS);
     Pattern::new(glob).map_err(|e| Error::Config {
-        key: format!("sources.{}.deploy_tags", source.name),
+        key: format!("sources.{source}.deploy_tags"),
         reason: format!("bad pattern `{glob}`: {e}"),
     })
 }
@@ -172,19 +178,12 @@ struct Git<'a> {
 }
 
 impl<'a> Git<'a> {
-    fn open(source: &'a SourceConfig) -> Result<Git<'a>> {
-        let fail = |reason: String| Error::collector(&source.name, reason);
-        let path = source
-            .path
-            .as_deref()
-            .ok_or_else(|| fail("no `path` configured".into()))?;
+    fn open(source: &'a str, path: &Path) -> Result<Git<'a>> {
+        let fail = |reason: String| Error::collector(source, reason);
         let dir = path
             .canonicalize()
             .map_err(|e| fail(format!("path {}: {e}", path.display())))?;
-        Ok(Git {
-            source: &source.name,
-            dir,
-        })
+        Ok(Git { source, dir })
     }
 
     /// `git -C <dir> <args>`. Discovery stops at the clone itself
@@ -534,10 +533,11 @@ mod tests {
     }
 
     #[test]
-    fn bad_globs_are_config_errors() {
+    fn bad_globs_are_config_errors_at_load() {
         let text = "[[sources]]\nkind='git'\nname='g'\npath='.'\ndeploy_tags='v[*'\n";
-        let config = crate::config::Config::parse(text, "t").unwrap();
-        let err = deploy_pattern(&config.sources[0]).unwrap_err().to_string();
+        let err = crate::config::Config::parse(text, "t")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sources.g.deploy_tags"), "{err}");
     }
 }

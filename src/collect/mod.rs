@@ -28,7 +28,7 @@ pub mod written;
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
@@ -128,17 +128,11 @@ impl SourceRun<'_> {
 
     /// The configured first-run start (`since = "YYYY-MM-DD"`).
     pub fn first_run_start(&self) -> Result<Option<DateTime<Utc>>> {
-        let Some(text) = &self.source.since else {
-            return Ok(None);
-        };
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
+        Ok(self
+            .source
+            .since
             .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| Some(t.and_utc()))
-            .ok_or_else(|| Error::Config {
-                key: format!("sources.{}.since", self.source.name),
-                reason: format!("expected YYYY-MM-DD, got `{text}`"),
-            })
+            .map(|t| t.and_utc()))
     }
 }
 
@@ -196,13 +190,13 @@ async fn run_source(
         progress: progress.source(&source.name, quiet),
         written: Written::default(),
     };
-    let http = match source.kind {
-        SourceKind::Github => Some(github::collect(&mut run).await?),
-        SourceKind::Gitlab => Some(gitlab::collect(&mut run).await?),
-        SourceKind::Jira => Some(jira::collect(&mut run).await?),
-        SourceKind::Pagerduty => Some(pagerduty::collect(&mut run).await?),
-        SourceKind::Servicenow => Some(servicenow::collect(&mut run).await?),
-        SourceKind::Git => {
+    let http = match &source.kind {
+        SourceKind::Github(gh) => Some(github::collect(&mut run, gh).await?),
+        SourceKind::Gitlab(gl) => Some(gitlab::collect(&mut run, gl).await?),
+        SourceKind::Jira(j) => Some(jira::collect(&mut run, j).await?),
+        SourceKind::Pagerduty(_) => Some(pagerduty::collect(&mut run).await?),
+        SourceKind::Servicenow(sn) => Some(servicenow::collect(&mut run, sn).await?),
+        SourceKind::Git(_) => {
             // Reading git history blocks; keep it off the async workers.
             let owned = source.clone();
             let delivery = tokio::task::spawn_blocking(move || git::collect(&owned))
@@ -217,8 +211,8 @@ async fn run_source(
             run.commit(delivery).await?;
             None
         }
-        SourceKind::Billing => {
-            billing_files::collect(&mut run).await?;
+        SourceKind::Billing(b) => {
+            billing_files::collect(&mut run, b).await?;
             None
         }
     };

@@ -5,7 +5,7 @@
 use glob::Pattern;
 use serde_json::Value as Json;
 
-use crate::config::{DeliveryRules, SourceConfig};
+use crate::config::{DeliveryRules, DeliverySettings, SourceConfig};
 
 /// Compiled patterns of one source.
 #[derive(Debug, Clone)]
@@ -53,7 +53,10 @@ pub struct Facts<'a> {
 impl Rules {
     /// Compiles a source's rules; a bad glob is a config error.
     pub fn new(source: &SourceConfig) -> crate::error::Result<Rules> {
-        let r: &DeliveryRules = &source.rules;
+        // Service-desk and billing sources judge no deployments: the defaults do.
+        let defaults = DeliverySettings::default();
+        let delivery = source.delivery().unwrap_or(&defaults);
+        let r: &DeliveryRules = &delivery.rules;
         Ok(Rules {
             hotfix_refs: compile(&source.name, "hotfix_refs", &r.hotfix_refs)?,
             rollback_titles: compile(&source.name, "rollback_titles", &r.rollback_titles)?,
@@ -61,7 +64,7 @@ impl Rules {
             platform_creators: compile(&source.name, "platform_creators", &r.platform_creators)?,
             kind_field: r.kind_field.clone(),
             platform_field: r.platform_field.clone(),
-            production: source
+            production: delivery
                 .production_environments
                 .iter()
                 .map(|e| e.to_ascii_lowercase())
@@ -134,7 +137,8 @@ impl Rules {
 /// The service of a repository's deployment: a payload field (monorepos), else the
 /// `services` map, else the repository's name without its owner.
 pub fn service(source: &SourceConfig, repo: &str, payload: Option<&Json>) -> String {
-    if let (Some(field), Some(payload)) = (&source.service_field, payload)
+    let field = source.delivery().and_then(|d| d.service_field.as_ref());
+    if let (Some(field), Some(payload)) = (field, payload)
         && let Some(s) = payload_str(payload, field)
         && !s.is_empty()
     {

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::delivery::rows;
 use super::written::Written;
 use crate::error::Result;
+use crate::lake::Lake;
 use crate::lake::batch::Value;
-use crate::lake::{Lake, tables};
+use crate::lake::row::RowBuilder;
+use crate::lake::tables::TableSpec;
 
 /// An `incidents` row.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,57 +96,56 @@ pub struct ServiceDesk {
     pub transitions: Vec<Transition>,
 }
 
-fn ts(t: Option<DateTime<Utc>>) -> Value {
-    Value::opt_ts(t.map(|t| t.timestamp_micros()))
-}
-
 impl Incident {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.incident_id),
-            Value::text(&self.source),
-            Value::opt_text(self.service.clone()),
-            Value::opt_text(self.severity.clone()),
-            Value::opt_text(self.title.clone()),
-            ts(Some(self.started_at)),
-            ts(self.acknowledged_at),
-            ts(self.resolved_at),
-            Value::opt_text(self.caused_by_deployment_id.clone()),
-            Value::opt_text(self.caused_by_commit_sha.clone()),
-        ]
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("incident_id", &self.incident_id)
+            .set("source", &self.source)
+            .set("service", self.service.clone())
+            .set("severity", self.severity.clone())
+            .set("title", self.title.clone())
+            .set("started_at", self.started_at)
+            .set("acknowledged_at", self.acknowledged_at)
+            .set("resolved_at", self.resolved_at)
+            .set(
+                "caused_by_deployment_id",
+                self.caused_by_deployment_id.clone(),
+            )
+            .set("caused_by_commit_sha", self.caused_by_commit_sha.clone())
+            .finish()
     }
 }
 
 impl Ticket {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.ticket_id),
-            Value::text(&self.source),
-            Value::opt_text(self.project.clone()),
-            Value::opt_text(self.issue_type.clone()),
-            Value::opt_text(self.request_type.clone()),
-            Value::opt_text(self.category.clone()),
-            Value::opt_text(self.requester_team.clone()),
-            Value::opt_text(self.assignee_team.clone()),
-            Value::opt_text(self.priority.clone()),
-            Value::opt_text(self.status.clone()),
-            ts(Some(self.created_at)),
-            ts(self.first_response_at),
-            ts(self.resolved_at),
-            Value::TextList(self.labels.clone()),
-        ]
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("ticket_id", &self.ticket_id)
+            .set("source", &self.source)
+            .set("project", self.project.clone())
+            .set("issue_type", self.issue_type.clone())
+            .set("request_type", self.request_type.clone())
+            .set("category", self.category.clone())
+            .set("requester_team", self.requester_team.clone())
+            .set("assignee_team", self.assignee_team.clone())
+            .set("priority", self.priority.clone())
+            .set("status", self.status.clone())
+            .set("created_at", self.created_at)
+            .set("first_response_at", self.first_response_at)
+            .set("resolved_at", self.resolved_at)
+            .set("labels", self.labels.clone())
+            .finish()
     }
 }
 
 impl Transition {
-    fn row(&self) -> Vec<Value> {
-        vec![
-            Value::text(&self.ticket_id),
-            ts(Some(self.at)),
-            Value::opt_text(self.from_status.clone()),
-            Value::text(&self.to_status),
-            Value::opt_text(self.to_category.clone()),
-        ]
+    fn row(&self, spec: &TableSpec) -> Result<Vec<Value>> {
+        RowBuilder::new(spec)
+            .set("ticket_id", &self.ticket_id)
+            .set("at", self.at)
+            .set("from_status", self.from_status.clone())
+            .set("to_status", &self.to_status)
+            .set("to_category", self.to_category.clone())
+            .finish()
     }
 }
 
@@ -160,23 +162,64 @@ impl ServiceDesk {
     /// history is missing.
     pub async fn write(&self, lake: &Lake) -> Result<Written> {
         let mut written = Written::default();
-        for (table, rows) in [
-            (
-                "ticket_transitions",
-                self.transitions.iter().map(Transition::row).collect(),
-            ),
-            (
-                "tickets",
-                self.tickets.iter().map(Ticket::row).collect::<Vec<_>>(),
-            ),
-            (
-                "incidents",
-                self.incidents.iter().map(Incident::row).collect(),
-            ),
+        for (spec, rows) in [
+            rows("ticket_transitions", &self.transitions, Transition::row)?,
+            rows("tickets", &self.tickets, Ticket::row)?,
+            rows("incidents", &self.incidents, Incident::row)?,
         ] {
-            let changed = lake.write_changed(&tables::table(table)?, rows).await?;
-            written.record(table, changed);
+            let changed = lake.write_changed(&spec, rows).await?;
+            written.record(spec.name, changed);
         }
         Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record type names exactly its table's columns: `finish` fails on a
+    /// column left out, unknown or set twice.
+    #[test]
+    fn each_record_fills_exactly_its_tables_columns() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let incident = Incident {
+            incident_id: "s:1".into(),
+            source: "s".into(),
+            service: None,
+            severity: None,
+            title: None,
+            started_at: at,
+            acknowledged_at: None,
+            resolved_at: None,
+            caused_by_deployment_id: None,
+            caused_by_commit_sha: None,
+        };
+        let ticket = Ticket {
+            ticket_id: "s:T-1".into(),
+            source: "s".into(),
+            project: None,
+            issue_type: None,
+            request_type: None,
+            category: None,
+            requester_team: None,
+            assignee_team: None,
+            priority: None,
+            status: None,
+            created_at: at,
+            first_response_at: None,
+            resolved_at: None,
+            labels: Vec::new(),
+        };
+        let transition = Transition {
+            ticket_id: "s:T-1".into(),
+            at,
+            from_status: None,
+            to_status: "Done".into(),
+            to_category: None,
+        };
+        rows("incidents", &[incident], Incident::row).unwrap();
+        rows("tickets", &[ticket], Ticket::row).unwrap();
+        rows("ticket_transitions", &[transition], Transition::row).unwrap();
     }
 }

@@ -109,7 +109,8 @@ fn sha_in(text: &str) -> Option<String> {
 impl TicketRules {
     /// Compiles the mapping of `source`; a bad reference or glob is a config error.
     pub fn new(source: &SourceConfig) -> Result<TicketRules> {
-        let m = &source.tickets;
+        let defaults = TicketMapping::default();
+        let m = source.tickets().unwrap_or(&defaults);
         let name = source.name.as_str();
         let parse = |key: &str, v: &Option<String>| {
             v.as_deref()

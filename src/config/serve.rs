@@ -4,9 +4,6 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::error::Result;
-use crate::report::access::Access;
-
 /// `[report]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,19 +30,8 @@ pub struct ServeConfig {
 pub struct TokenConfig {
     /// Name of the environment variable holding the token.
     pub env: String,
-    /// `platform`, `executive` or `team:<name>`.
+    /// `platform`, `executive` or `team:<name>`; kept as written, because what a
+    /// role means is the report's `Access` (checked right after loading by
+    /// `report::config_check`).
     pub role: String,
-}
-
-impl ServeConfig {
-    /// Checks every role parses.
-    pub fn validate(&self) -> Result<()> {
-        for token in &self.tokens {
-            Access::parse(&token.role).map_err(|e| crate::error::Error::Config {
-                key: format!("serve.tokens (env {})", token.env),
-                reason: e.to_string(),
-            })?;
-        }
-        Ok(())
-    }
 }

@@ -9,6 +9,7 @@ const GOALS: &str = include_str!("goals.toml");
 /// `config` with the demo's objectives, scorecard rules and cost allocation.
 pub fn with_demo_goals(config: &Config) -> Result<Config> {
     let goals = Config::parse(GOALS, "src/demo/goals.toml")?;
+    crate::report::config_check::check(&goals)?;
     let mut out = config.clone();
     out.okrs = goals.okrs;
     out.scorecards = goals.scorecards;

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use datafusion::arrow::array::RecordBatch;
 
 use crate::lake::batch::{BatchBuilder, Value};
+use crate::lake::row::RowBuilder;
 use crate::lake::tables::{self, TableSpec};
 use crate::lake::writer::TableWriter;
 use crate::lake::{Lake, short_sha256};
@@ -154,7 +155,7 @@ async fn read_all(
             summary.records += rows.len();
             summary.quarantined += rejected.len();
             writer.write_batch(&rows_batch(spec, &rows)?).await?;
-            let bad = quarantine_rows(spec, &rejected);
+            let bad = quarantine_rows(quarantine.spec(), spec, &rejected)?;
             quarantine
                 .write_batch(&rows_batch(quarantine.spec(), &bad)?)
                 .await?;
@@ -193,14 +194,18 @@ pub(crate) async fn write_quarantine(
     rejected: &[Rejected],
 ) -> Result<()> {
     let spec = tables::table("quarantine")?;
-    lake.write_rows(&spec, &quarantine_rows(target, rejected))
+    lake.write_rows(&spec, &quarantine_rows(&spec, target, rejected)?)
         .await?;
     Ok(())
 }
 
 /// The `quarantine` rows of rejected records of `target`. A record's id hashes
 /// table, file, line and text, so quarantining it again adds no row.
-fn quarantine_rows(target: &TableSpec, rejected: &[Rejected]) -> Vec<Vec<Value>> {
+fn quarantine_rows(
+    quarantine: &TableSpec,
+    target: &TableSpec,
+    rejected: &[Rejected],
+) -> Result<Vec<Vec<Value>>> {
     let mut rows = Vec::with_capacity(rejected.len());
     for r in rejected {
         let key = format!(
@@ -208,16 +213,18 @@ fn quarantine_rows(target: &TableSpec, rejected: &[Rejected]) -> Vec<Vec<Value>>
             target.name, r.file, r.line, r.raw
         );
         let id = short_sha256(key.as_bytes(), 16);
-        rows.push(vec![
-            Value::Text(id),
-            Value::text(target.name),
-            Value::text(r.file.clone()),
-            Value::Int(r.line as i64),
-            Value::opt_text((!r.field.is_empty()).then(|| r.field.clone())),
-            Value::text(r.reason.clone()),
-            Value::text(r.raw.clone()),
-        ]);
+        rows.push(
+            RowBuilder::new(quarantine)
+                .set("quarantine_id", id)
+                .set("target_table", target.name)
+                .set("source_file", &r.file)
+                .set("record", Value::Int(r.line as i64))
+                .set("field", (!r.field.is_empty()).then_some(r.field.as_str()))
+                .set("reason", &r.reason)
+                .set("raw", &r.raw)
+                .finish()?,
+        );
         tracing::warn!(file = %r.file, line = r.line, field = %r.field, reason = %r.reason, "Quarantined a record.");
     }
-    rows
+    Ok(rows)
 }

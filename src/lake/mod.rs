@@ -20,6 +20,7 @@ mod encode;
 mod existing;
 pub mod listing;
 pub mod names;
+pub mod row;
 pub mod tables;
 pub mod writer;
 

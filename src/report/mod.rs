@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod chart;
+pub mod config_check;
 pub mod cost;
 pub mod dashboard;
 pub mod json;

@@ -14,7 +14,7 @@ use crate::collect::delivery::{Commit, Delivery};
 use crate::collect::github::api;
 use crate::collect::github::map::Mapper;
 use crate::collect::rules::Rules;
-use crate::config::SourceConfig;
+use crate::config::{SourceConfig, SourceKind};
 
 /// A branch delete or a new branch reports this as `before` / `after`.
 const NULL_SHA: &str = "0000000000000000000000000000000000000000";
@@ -95,9 +95,12 @@ fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, String> {
 /// Whether the source covers `repo` (its `repos`, or any repository of its `org`):
 /// an organisation-wide hook also reports repositories nobody asked for.
 fn covers(source: &SourceConfig, repo: &str) -> bool {
+    let SourceKind::Github(github) = &source.kind else {
+        return false;
+    };
     let owner = repo.split('/').next().unwrap_or_default();
-    source.repos.iter().any(|r| r.eq_ignore_ascii_case(repo))
-        || source
+    github.repos.iter().any(|r| r.eq_ignore_ascii_case(repo))
+        || github
             .org
             .as_deref()
             .is_some_and(|org| org.eq_ignore_ascii_case(owner))

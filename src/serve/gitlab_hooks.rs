@@ -1,14 +1,16 @@
 //! GitLab webhook payloads → canonical rows: deployment events and merge request
 //! events. Field lists follow GitLab's webhook docs and its `DataBuilder`; every
-//! field older versions leave out is optional.
+//! field older versions leave out is optional. The rows come from the collector's
+//! [`Mapper`], so a deployment reads the same whether it was polled or pushed.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::webhooks::Handled;
-use crate::collect::delivery::{Delivery, Deployment, PullRequest};
-use crate::collect::rules::{Facts, Rules, service};
-use crate::config::SourceConfig;
+use crate::collect::delivery::Delivery;
+use crate::collect::gitlab::map::{self, DeploymentFacts, Mapper, MergeRequestFacts};
+use crate::collect::rules::Rules;
+use crate::config::{SourceConfig, SourceKind};
 
 #[derive(Debug, Deserialize)]
 struct Project {
@@ -86,7 +88,7 @@ pub(crate) fn handle(
 ) -> Result<Handled, String> {
     match event {
         "Deployment Hook" => deployment(source, rules, parse(body)?),
-        "Merge Request Hook" => merge_request(source, parse(body)?),
+        "Merge Request Hook" => merge_request(source, rules, parse(body)?),
         other => Ok(Handled::Ignored(format!("event `{other}` is not used"))),
     }
 }
@@ -121,13 +123,16 @@ fn time(field: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, String
 /// Whether the source covers the project: listed by path or id, or inside its
 /// group. A group hook reports every project below it.
 fn covers(source: &SourceConfig, project: &Project) -> bool {
+    let SourceKind::Gitlab(gitlab) = &source.kind else {
+        return false;
+    };
     let path = project.path_with_namespace.as_str();
     let id = project.id.map(|i| i.to_string());
-    source
+    gitlab
         .projects
         .iter()
         .any(|p| p.eq_ignore_ascii_case(path) || id.as_deref() == Some(p.as_str()))
-        || source.group.as_deref().is_some_and(|g| {
+        || gitlab.group.as_deref().is_some_and(|g| {
             path.split_at_checked(g.len())
                 .is_some_and(|(head, rest)| head.eq_ignore_ascii_case(g) && rest.starts_with('/'))
         })
@@ -152,46 +157,32 @@ fn deployment(source: &SourceConfig, rules: &Rules, e: DeploymentHook) -> Result
     if !covers(source, &e.project) {
         return Ok(not_covered(&e.project));
     }
-    let status = match e.status.as_str() {
-        "success" => "success",
-        "failed" => "failure",
-        "canceled" => "cancelled",
-        other => {
-            return Ok(Handled::Ignored(format!(
-                "deployment status `{other}` is not final"
-            )));
-        }
-    };
-    let repo = e.project.path_with_namespace;
-    let creator = e.user.as_ref().and_then(|u| u.username.as_deref());
-    let facts = Facts {
+    if map::deployment_status(&e.status).is_none() {
+        return Ok(Handled::Ignored(format!(
+            "deployment status `{}` is not final",
+            e.status
+        )));
+    }
+    let facts = DeploymentFacts {
+        id: e.deployment_id,
+        project: &e.project.path_with_namespace,
+        status: &e.status,
+        environment: e.environment.as_deref(),
+        environment_tier: e.environment_tier.as_deref(),
         git_ref: e.git_ref.as_deref(),
         title: e.commit_title.as_deref(),
-        workflow_path: None,
-        creator,
-        payload: None,
-    };
-    let marked_production = e.environment_tier.as_deref() == Some("production");
-    let row = Deployment {
-        deployment_id: format!("{}:{repo}:{}", source.name, e.deployment_id),
-        source: source.name.clone(),
-        service: service(source, &repo, None),
-        environment: e.environment.clone(),
-        env_tier: rules.env_tier(e.environment.as_deref(), marked_production),
-        status,
-        commit_sha: e
+        creator: e.user.as_ref().and_then(|u| u.username.as_deref()),
+        sha: e
             .sha
             .clone()
             .or_else(|| e.commit_url.as_deref().and_then(sha_from_commit_url)),
         started_at: None,
         finished_at: time("status_changed_at", e.status_changed_at.as_deref())?,
-        kind: rules.kind(&facts),
-        via_platform: rules.via_platform(&facts),
-        url: e.deployable_url.clone(),
-        repo,
+        url: e.deployable_url.as_deref(),
     };
+    let row = Mapper { source, rules }.deployment(facts);
     Ok(Handled::Rows(Delivery {
-        deployments: vec![row],
+        deployments: row.into_iter().collect(),
         ..Delivery::default()
     }))
 }
@@ -202,16 +193,19 @@ fn deployment(source: &SourceConfig, rules: &Rules, e: DeploymentHook) -> Result
 /// so it is taken as the author only on `open`. A merged request whose payload
 /// carries no merge time and is not the merge itself (a later label or title
 /// change) is skipped rather than written with the merge time lost.
-fn merge_request(source: &SourceConfig, e: MergeRequestHook) -> Result<Handled, String> {
+fn merge_request(
+    source: &SourceConfig,
+    rules: &Rules,
+    e: MergeRequestHook,
+) -> Result<Handled, String> {
     if !covers(source, &e.project) {
         return Ok(not_covered(&e.project));
     }
     let mr = e.object_attributes;
     let action = mr.action.as_deref().unwrap_or_default();
-    let state = match (mr.state.as_deref(), action) {
-        (Some("merged"), _) | (_, "merge") => "merged",
-        (Some("closed"), _) => "closed",
-        _ => "open",
+    let state = match action {
+        "merge" => "merged",
+        _ => map::merge_request_state(mr.state.as_deref()),
     };
     let merged_at = match time("merged_at", mr.merged_at.as_deref())? {
         Some(at) => Some(at),
@@ -223,31 +217,26 @@ fn merge_request(source: &SourceConfig, e: MergeRequestHook) -> Result<Handled, 
             "merged merge request without a merge time".into(),
         ));
     }
-    let landed = mr
-        .merge_commit_sha
-        .or(mr.squash_commit_sha)
-        .or(mr.last_commit.map(|c| c.id));
-    let repo = e.project.path_with_namespace;
-    let row = PullRequest {
-        pr_id: format!("{}:{repo}:{}", source.name, mr.iid),
-        source: source.name.clone(),
-        number: mr.iid,
+    let facts = MergeRequestFacts {
+        iid: mr.iid,
+        project: &e.project.path_with_namespace,
+        state,
         title: mr.title,
         author: (action == "open")
             .then(|| e.user.and_then(|u| u.username))
             .flatten(),
-        head_ref: mr.source_branch,
-        base_ref: mr.target_branch,
-        state,
+        source_branch: mr.source_branch,
+        target_branch: mr.target_branch,
         created_at: time("created_at", mr.created_at.as_deref())?,
         merged_at,
-        merge_commit_sha: if state == "merged" { landed } else { None },
-        commit_shas: Vec::new(),
+        landed_sha: mr
+            .merge_commit_sha
+            .or(mr.squash_commit_sha)
+            .or(mr.last_commit.map(|c| c.id)),
         url: mr.url,
-        repo,
     };
     Ok(Handled::Rows(Delivery {
-        pull_requests: vec![row],
+        pull_requests: vec![Mapper { source, rules }.merge_request(facts)],
         ..Delivery::default()
     }))
 }
@@ -317,5 +306,25 @@ mod tests {
         assert_eq!(pr.merged_at, "2024-01-02T10:00:00Z".parse().ok());
         assert_eq!(pr.merge_commit_sha.as_deref(), Some("abc"));
         assert_eq!(pr.author, None, "the merger is not the author");
+    }
+
+    #[test]
+    fn canceled_deployments_are_cancelled_in_either_spelling() {
+        let text = "[[sources]]\nkind='gitlab'\nname='gl'\nprojects=['acme/shop']";
+        let s = Config::parse(text, "t").unwrap().sources.remove(0);
+        let rules = Rules::new(&s).unwrap();
+        for spelling in ["canceled", "cancelled"] {
+            let body = serde_json::json!({
+                "object_kind": "deployment", "status": spelling, "deployment_id": 9,
+                "status_changed_at": "2024-01-02 10:00:00 +0000", "environment": "production",
+                "project": {"id": 1, "path_with_namespace": "acme/shop"}
+            });
+            let Ok(Handled::Rows(d)) =
+                handle(&s, &rules, "Deployment Hook", body.to_string().as_bytes())
+            else {
+                panic!("{spelling}: not mapped");
+            };
+            assert_eq!(d.deployments[0].status, "cancelled", "{spelling}");
+        }
     }
 }

@@ -104,7 +104,7 @@ pub(crate) fn build_hooks(
     for source in config
         .sources
         .iter()
-        .filter(|s| s.webhook_secret_env.is_some())
+        .filter(|s| s.webhook_secret_env().is_some())
     {
         let bad = |reason: String| Error::Config {
             key: format!("sources.{}.webhook_secret_env", source.name),
@@ -116,9 +116,9 @@ pub(crate) fn build_hooks(
         if secret.0.is_empty() {
             return Err(bad("the webhook secret is empty".into()));
         }
-        let verifier = match source.kind {
-            SourceKind::Github => Verifier::GithubHmac(secret),
-            SourceKind::Gitlab => {
+        let verifier = match &source.kind {
+            SourceKind::Github(_) => Verifier::GithubHmac(secret),
+            SourceKind::Gitlab(_) => {
                 let expected = gitlab_mac(&secret, secret.0.as_bytes()).finalize();
                 Verifier::GitlabToken {
                     expected: expected.into_bytes().to_vec(),
@@ -194,8 +194,8 @@ impl Hook {
     }
 
     fn event_header(&self) -> &'static str {
-        match self.source.kind {
-            SourceKind::Gitlab => "x-gitlab-event",
+        match &self.source.kind {
+            SourceKind::Gitlab(_) => "x-gitlab-event",
             _ => "x-github-event",
         }
     }
@@ -204,8 +204,8 @@ impl Hook {
     /// `Idempotency-Key` is documented as stable across retries; older versions
     /// only send `X-Gitlab-Event-UUID`.
     fn delivery_id<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
-        match self.source.kind {
-            SourceKind::Gitlab => header(headers, "idempotency-key")
+        match &self.source.kind {
+            SourceKind::Gitlab(_) => header(headers, "idempotency-key")
                 .or_else(|| header(headers, "x-gitlab-event-uuid")),
             _ => header(headers, "x-github-delivery"),
         }
@@ -213,8 +213,8 @@ impl Hook {
     }
 
     fn handle(&self, event: &str, body: &[u8]) -> std::result::Result<Handled, String> {
-        match self.source.kind {
-            SourceKind::Gitlab => gitlab_hooks::handle(&self.source, &self.rules, event, body),
+        match &self.source.kind {
+            SourceKind::Gitlab(_) => gitlab_hooks::handle(&self.source, &self.rules, event, body),
             _ => github_hooks::handle(&self.source, &self.rules, event, body),
         }
     }

@@ -19,10 +19,16 @@ concurrency = 2
 ";
 
 /// Writes `dir/northstar.toml`: the lake in `dir/lake`, then `source` (one
-/// `[[sources]]` table and its sub-tables), then [`FAST_HTTP`].
+/// `[[sources]]` table and its sub-tables), then [`FAST_HTTP`] unless the source
+/// is a billing one (which reads no HTTP API, so its kind takes no `http` key).
 pub fn write_config(dir: &Path, source: &str) -> PathBuf {
+    let http = if source.contains("kind = \"billing\"") {
+        ""
+    } else {
+        FAST_HTTP
+    };
     let text = format!(
-        "[lake]\npath = \"{}\"\n\n{source}\n{FAST_HTTP}",
+        "[lake]\npath = \"{}\"\n\n{source}\n{http}",
         dir.join("lake").display()
     );
     let path = dir.join("northstar.toml");

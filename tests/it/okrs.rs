@@ -264,7 +264,10 @@ fn invalid_key_results_are_rejected() {
         ),
     ];
     for (text, needle) in cases {
-        let err = Config::parse(&text, "t").unwrap_err().to_string();
+        let err = Config::parse(&text, "t")
+            .and_then(|c| northstar::report::config_check::check(&c))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }

@@ -22,7 +22,7 @@ use super::SourceRun;
 use super::delivery::Delivery;
 use super::http::HttpClient;
 use super::rest::{self, RestApi};
-use crate::config::DeliveryMode;
+use crate::config::{DeliveryMode, GithubSource};
 use crate::error::{Error, Result};
 use map::Mapper;
 
@@ -50,28 +50,34 @@ fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
 }
 
 /// Collects every configured repository; returns the client for its counters.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+pub async fn collect(run: &mut SourceRun<'_>, github: &GithubSource) -> Result<HttpClient> {
     let http = client(run)?;
     let api = RestApi::new(run.source, http.clone(), DEFAULT_API_URL)?;
-    for repo in repositories(&api, run).await? {
+    for repo in repositories(&api, run, github).await? {
         let rules = run.rules.clone();
         let mapper = Mapper {
             source: run.source,
             rules: &rules,
         };
-        match run.source.mode {
+        match github.mode {
             DeliveryMode::Deployments => deployments(&api, run, &mapper, &repo).await?,
             DeliveryMode::Releases => modes::releases(&api, run, &mapper, &repo).await?,
-            DeliveryMode::WorkflowRuns => modes::workflow_runs(&api, run, &mapper, &repo).await?,
+            DeliveryMode::WorkflowRuns => {
+                modes::workflow_runs(&api, run, &mapper, &repo, &github.workflows).await?
+            }
         }
         pulls::collect(&api, run, &mapper, &repo).await?;
     }
     Ok(http)
 }
 
-async fn repositories(api: &Api, run: &SourceRun<'_>) -> Result<Vec<String>> {
-    let mut repos = run.source.repos.clone();
-    if let Some(org) = &run.source.org {
+async fn repositories(
+    api: &Api,
+    run: &SourceRun<'_>,
+    github: &GithubSource,
+) -> Result<Vec<String>> {
+    let mut repos = github.repos.clone();
+    if let Some(org) = &github.org {
         let url = api.url(
             &format!("orgs/{org}/repos"),
             &[api.per_page(), ("type", "all".into())],

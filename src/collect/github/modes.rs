@@ -70,10 +70,9 @@ pub(super) async fn workflow_runs(
     run: &mut SourceRun<'_>,
     mapper: &Mapper<'_>,
     repo: &str,
+    workflows: &[String],
 ) -> Result<()> {
-    let patterns = run
-        .source
-        .workflows
+    let patterns = workflows
         .iter()
         .map(|w| {
             Pattern::new(w).map_err(|e| Error::Config {

@@ -8,17 +8,19 @@
 //! unfinished deployment comes back by itself through the `updated_after` window.
 
 pub mod api;
+pub mod map;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::SourceRun;
-use super::delivery::{Commit, Delivery, Deployment, PullRequest};
+use super::delivery::Delivery;
 use super::http::HttpClient;
 use super::rest::{self, RestApi};
-use super::rules::{Facts, service};
+use crate::config::GitlabSource;
 use crate::error::Result;
+use map::{DeploymentFacts, Mapper, MergeRequestFacts};
 
 /// GitLab.com's API; self-managed instances are `https://HOST/api/v4`.
 pub const DEFAULT_API_URL: &str = "https://gitlab.com/api/v4";
@@ -37,20 +39,24 @@ fn project_url(api: &RestApi, project: &str, rest: &str, query: &[(&str, String)
 }
 
 /// Collects every configured project; returns the client for its counters.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+pub async fn collect(run: &mut SourceRun<'_>, gitlab: &GitlabSource) -> Result<HttpClient> {
     let auth = rest::token_auth(run.source, "private-token", "")?;
     let http = rest::client(run, auth, HeaderMap::new())?;
     let api = RestApi::new(run.source, http.clone(), DEFAULT_API_URL)?;
-    for project in projects(&api, run).await? {
+    for project in projects(&api, run, gitlab).await? {
         deployments(&api, run, &project).await?;
         merge_requests(&api, run, &project).await?;
     }
     Ok(http)
 }
 
-async fn projects(api: &RestApi, run: &SourceRun<'_>) -> Result<Vec<String>> {
-    let mut projects = run.source.projects.clone();
-    if let Some(group) = &run.source.group {
+async fn projects(
+    api: &RestApi,
+    run: &SourceRun<'_>,
+    gitlab: &GitlabSource,
+) -> Result<Vec<String>> {
+    let mut projects = gitlab.projects.clone();
+    if let Some(group) = &gitlab.group {
         let url = api.url(
             &format!("groups/{}/projects", project_segment(group)),
             &[
@@ -96,80 +102,10 @@ fn window_query(
     Ok(query)
 }
 
-/// A deployment with a final status, or `None` while it runs.
-fn deployment(run: &SourceRun<'_>, project: &str, d: &api::Deployment) -> Option<Deployment> {
-    let status = match d.status.as_str() {
-        "success" => "success",
-        "failed" => "failure",
-        "canceled" | "cancelled" => "cancelled",
-        _ => return None,
-    };
-    let env = d.environment.as_ref();
-    let name = env.and_then(|e| e.name.clone());
-    let marked = env.and_then(|e| e.tier.as_deref()) == Some("production");
-    let job = d.deployable.as_ref();
-    let creator = d.user.as_ref().and_then(|u| u.username.as_deref());
-    let facts = Facts {
-        git_ref: d.git_ref.as_deref(),
-        creator,
-        ..Facts::default()
-    };
-    Some(Deployment {
-        deployment_id: format!("{}:{project}:{}", run.source.name, d.id),
-        source: run.source.name.clone(),
-        repo: project.to_string(),
-        service: service(run.source, project, None),
-        env_tier: run.rules.env_tier(name.as_deref(), marked),
-        environment: name,
-        status,
-        commit_sha: d.sha.clone(),
-        started_at: job.and_then(|j| j.started_at).or(Some(d.created_at)),
-        finished_at: job.and_then(|j| j.finished_at).or(Some(d.updated_at)),
-        kind: run.rules.kind(&facts),
-        via_platform: run.rules.via_platform(&facts),
-        url: job.and_then(|j| j.web_url.clone()),
-    })
-}
-
-fn commit(project: &str, c: &api::Commit) -> Commit {
-    let author = c.author_name.clone().or_else(|| c.author_email.clone());
-    Commit {
-        repo: project.to_string(),
-        commit_sha: c.id.clone(),
-        parent_shas: c.parent_ids.clone(),
-        authored_at: c.authored_date.map(|d| d.with_timezone(&Utc)),
-        committed_at: c.committed_date.map(|d| d.with_timezone(&Utc)),
-        is_bot: author.as_deref().is_some_and(|a| a.contains("[bot]")),
-        author,
-    }
-}
-
-fn merge_request(run: &SourceRun<'_>, project: &str, m: &api::MergeRequest) -> PullRequest {
-    let state = match m.state.as_deref() {
-        Some("merged") => "merged",
-        // `locked` is GitLab's "merge in progress": still open until it lands.
-        Some("closed") => "closed",
-        _ => "open",
-    };
-    PullRequest {
-        pr_id: format!("{}:{project}:{}", run.source.name, m.iid),
-        source: run.source.name.clone(),
-        repo: project.to_string(),
-        number: m.iid,
-        title: m.title.clone(),
-        author: m.author.as_ref().and_then(|a| a.username.clone()),
-        head_ref: m.source_branch.clone(),
-        base_ref: m.target_branch.clone(),
-        state,
-        created_at: m.created_at,
-        merged_at: if state == "merged" { m.merged_at } else { None },
-        merge_commit_sha: if state == "merged" {
-            m.landed_sha().map(str::to_string)
-        } else {
-            None
-        },
-        commit_shas: Vec::new(),
-        url: m.web_url.clone(),
+fn mapper<'a>(run: &'a SourceRun<'_>) -> Mapper<'a> {
+    Mapper {
+        source: run.source,
+        rules: &run.rules,
     }
 }
 
@@ -182,7 +118,7 @@ async fn deployments(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> R
     let mut delivery = Delivery {
         deployments: listed
             .iter()
-            .filter_map(|d| deployment(run, project, d))
+            .filter_map(|d| mapper(run).deployment(DeploymentFacts::from_api(project, d)))
             .collect(),
         ..Delivery::default()
     };
@@ -221,7 +157,7 @@ async fn deployments(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> R
             delivery
                 .deployment_commits
                 .push((job.deployment_id.clone(), c.id.clone()));
-            delivery.commits.push(commit(project, c));
+            delivery.commits.push(map::commit(project, c));
         }
         let gitlab_id = job
             .deployment_id
@@ -238,9 +174,10 @@ async fn deployments(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -> R
         let mrs: Vec<api::MergeRequest> = api
             .list_detail(url, run, "deployment merge requests")
             .await?;
-        delivery
-            .pull_requests
-            .extend(mrs.iter().map(|m| merge_request(run, project, m)));
+        delivery.pull_requests.extend(
+            mrs.iter()
+                .map(|m| mapper(run).merge_request(MergeRequestFacts::from_api(project, m))),
+        );
     }
     run.state.advance(&stream, newest);
     run.commit(delivery).await
@@ -257,7 +194,7 @@ async fn merge_requests(api: &RestApi, run: &mut SourceRun<'_>, project: &str) -
     let delivery = Delivery {
         pull_requests: listed
             .iter()
-            .map(|m| merge_request(run, project, m))
+            .map(|m| mapper(run).merge_request(MergeRequestFacts::from_api(project, m)))
             .collect(),
         ..Delivery::default()
     };

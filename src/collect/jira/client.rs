@@ -12,7 +12,7 @@ use super::fields;
 use crate::collect::SourceRun;
 use crate::collect::http::{Auth, HttpClient};
 use crate::collect::rest::{self, RestApi};
-use crate::config::SourceConfig;
+use crate::config::{JiraSource, SourceConfig};
 use crate::error::{Error, Result};
 
 /// Jira's own cap on changelog entries per page.
@@ -24,22 +24,22 @@ const FIRST_RESPONSE_SLA: &str = "Time to first response";
 /// The HTTP client of a Jira source. Jira Cloud authenticates REST calls with
 /// `Basic base64(email:api_token)`: both variables must be set, or neither (an
 /// anonymous read of a public site).
-pub fn client(run: &SourceRun<'_>) -> Result<HttpClient> {
+pub fn client(run: &SourceRun<'_>, jira: &JiraSource) -> Result<HttpClient> {
     let mut headers = HeaderMap::new();
     headers.insert(
         reqwest::header::ACCEPT,
         HeaderValue::from_static("application/json"),
     );
-    rest::client(run, basic_auth(run.source)?, headers)
+    rest::client(run, basic_auth(run.source, jira)?, headers)
 }
 
-fn basic_auth(source: &SourceConfig) -> Result<Option<Auth>> {
+fn basic_auth(source: &SourceConfig, jira: &JiraSource) -> Result<Option<Auth>> {
     let bad = |key: &str, reason: String| Error::Config {
         key: format!("sources.{}.{key}", source.name),
         reason,
     };
     let both = "Jira authenticates with the account's email and an API token";
-    match (&source.email_env, &source.token_env) {
+    match (&jira.email_env, &source.token_env) {
         (Some(email_var), Some(token_var)) => {
             let email = std::env::var(email_var).map_err(|_| {
                 bad(

@@ -33,7 +33,7 @@ use super::SourceRun;
 use super::http::HttpClient;
 use super::service_desk::ServiceDesk;
 use super::ticket_rules::TicketRules;
-use crate::config::{SourceConfig, TicketMapping};
+use crate::config::{JiraSource, SourceConfig, TicketMapping};
 use crate::error::{Error, Result};
 use client::Api;
 use fields::View;
@@ -108,8 +108,8 @@ fn without_order_by(jql: &str) -> &str {
     jql.trim()
 }
 
-fn base_jql(source: &SourceConfig) -> Result<String> {
-    let jql = source
+fn base_jql(source: &SourceConfig, jira: &JiraSource) -> Result<String> {
+    let jql = jira
         .jql
         .as_deref()
         .map(without_order_by)
@@ -147,10 +147,10 @@ fn requested_fields(mapping: &TicketMapping) -> String {
 }
 
 /// Collects the source's issues; returns the client for its counters.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+pub async fn collect(run: &mut SourceRun<'_>, jira: &JiraSource) -> Result<HttpClient> {
     let source = run.source;
-    let jql = base_jql(source)?;
-    let http = client::client(run)?;
+    let jql = base_jql(source, jira)?;
+    let http = client::client(run, jira)?;
     let api = Api::new(source, http.clone())?;
     let rules = TicketRules::new(source)?;
     let statuses = Statuses::new(&api.statuses().await?);

@@ -37,7 +37,7 @@ use super::http::{Auth, HttpClient};
 use super::rest::{self, RestApi};
 use super::service_desk::ServiceDesk;
 use super::ticket_rules::TicketRules;
-use crate::config::SourceConfig;
+use crate::config::{ServicenowSource, SourceConfig};
 use crate::error::{Error, Result};
 use map::{Mapper, Record};
 
@@ -52,12 +52,12 @@ pub const MAX_PASSES: u32 = 3;
 
 /// Basic auth with `user_env` and the password in `token_env`; with only
 /// `token_env`, an OAuth bearer token.
-fn auth(source: &SourceConfig) -> Result<Option<Auth>> {
+fn auth(source: &SourceConfig, servicenow: &ServicenowSource) -> Result<Option<Auth>> {
     let bad = |key: &str, reason: String| Error::Config {
         key: format!("sources.{}.{key}", source.name),
         reason,
     };
-    match (&source.user_env, &source.token_env) {
+    match (&servicenow.user_env, &source.token_env) {
         (Some(user_var), Some(password_var)) => {
             let user = std::env::var(user_var).map_err(|_| {
                 bad(
@@ -84,14 +84,14 @@ fn auth(source: &SourceConfig) -> Result<Option<Auth>> {
 }
 
 /// The request table's name, checked: it becomes a URL path segment.
-fn request_table(source: &SourceConfig) -> Result<String> {
-    let table = source
+fn request_table(source: &str, servicenow: &ServicenowSource) -> Result<String> {
+    let table = servicenow
         .request_table
         .clone()
         .unwrap_or_else(|| DEFAULT_REQUEST_TABLE.to_string());
     if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Error::Config {
-            key: format!("sources.{}.request_table", source.name),
+            key: format!("sources.{source}.request_table"),
             reason: format!("`{table}` is not a table name (letters, digits and `_`)"),
         });
     }
@@ -122,15 +122,15 @@ enum Rows {
 
 /// Collects the incident table, then the request table; returns the client for its
 /// counters.
-pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
+pub async fn collect(run: &mut SourceRun<'_>, servicenow: &ServicenowSource) -> Result<HttpClient> {
     let source = run.source;
-    let requests = request_table(source)?;
+    let requests = request_table(&source.name, servicenow)?;
     let mut headers = HeaderMap::new();
     headers.insert(
         reqwest::header::ACCEPT,
         HeaderValue::from_static("application/json"),
     );
-    let http = rest::client(run, auth(source)?, headers)?;
+    let http = rest::client(run, auth(source, servicenow)?, headers)?;
     // `api_url` is required for this kind (config validation): no default is used.
     let api = RestApi::new(source, http.clone(), "https://instance.service-now.com")?;
     let rules = TicketRules::new(source)?;
@@ -295,27 +295,42 @@ mod tests {
         Config::parse(&text, "t").expect("config").sources.remove(0)
     }
 
+    fn settings(s: &SourceConfig) -> &ServicenowSource {
+        match &s.kind {
+            crate::config::SourceKind::Servicenow(sn) => sn,
+            other => panic!("not servicenow: {}", other.name()),
+        }
+    }
+
+    fn request_table_of(s: &SourceConfig) -> Result<String> {
+        request_table(&s.name, settings(s))
+    }
+
+    fn auth_of(s: &SourceConfig) -> Result<Option<Auth>> {
+        auth(s, settings(s))
+    }
+
     #[test]
     fn the_request_table_must_be_a_plain_name() {
         assert_eq!(
-            request_table(&source("")).ok().as_deref(),
+            request_table_of(&source("")).ok().as_deref(),
             Some("sc_req_item")
         );
         assert_eq!(
-            request_table(&source("request_table='u_infra_request'"))
+            request_table_of(&source("request_table='u_infra_request'"))
                 .ok()
                 .as_deref(),
             Some("u_infra_request")
         );
-        assert!(request_table(&source("request_table='../sys_user'")).is_err());
+        assert!(request_table_of(&source("request_table='../sys_user'")).is_err());
     }
 
     #[test]
     fn basic_auth_needs_the_password_variable() {
         let err =
-            auth(&source("user_env='NORTHSTAR_TEST_SN_SURELY_UNSET'")).expect_err("no password");
+            auth_of(&source("user_env='NORTHSTAR_TEST_SN_SURELY_UNSET'")).expect_err("no password");
         assert!(err.to_string().contains("token_env"), "{err}");
-        let err = auth(&source(
+        let err = auth_of(&source(
             "user_env='NORTHSTAR_TEST_SN_SURELY_UNSET'\ntoken_env='NORTHSTAR_TEST_SN_PW_UNSET'",
         ))
         .expect_err("unset user");
@@ -324,6 +339,6 @@ mod tests {
                 .contains("NORTHSTAR_TEST_SN_SURELY_UNSET is not set"),
             "{err}"
         );
-        assert!(auth(&source("")).expect("anonymous").is_none());
+        assert!(auth_of(&source("")).expect("anonymous").is_none());
     }
 }
