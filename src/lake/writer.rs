@@ -13,7 +13,7 @@
 //! Memory is one part's rows (about [`PartTarget::default`]) plus its encoding,
 //! whatever the size of the write.
 //!
-//! [`TableWriter::commit`] is defined in [`super::auto_compact`]: after a commit it
+//! [`TableWriter::commit`] is defined in `auto_compact.rs`: after a commit it
 //! may compact the table, and compaction writes through this writer.
 
 use std::sync::Arc;
