@@ -22,7 +22,7 @@ use serde_json::{Map, Value as Json};
 
 use super::RecordMapper;
 use super::row::{CostRow, FieldError, Notes};
-use super::tabular::SourceRecord;
+use super::tabular::{SourceRecord, is_null_text};
 use super::values;
 
 /// Top-level columns an export must have.
@@ -74,7 +74,7 @@ fn list(r: &SourceRecord, path: &str) -> Result<Vec<Json>, FieldError> {
     match cell(r, path) {
         None | Some(Json::Null) => Ok(Vec::new()),
         Some(Json::Array(items)) => Ok(items.clone()),
-        Some(Json::String(s)) if values::is_null_text(s) => Ok(Vec::new()),
+        Some(Json::String(s)) if is_null_text(s) => Ok(Vec::new()),
         Some(Json::String(s)) => match values::json_or_python(s) {
             Ok((Json::Array(items), _)) => Ok(items),
             _ => Err(FieldError::new(

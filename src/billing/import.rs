@@ -20,17 +20,18 @@
 //! hashing again). Both passes map records on every core ([`super::scan`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::hash_log::{HashLog, HashReader};
-use super::line_hash::{LineHash, content_hash};
-use super::row::CostRow;
+use super::hash_log::HashLog;
+use super::line_hash::{LineHash, content_hash, line_id};
+use super::line_source::LineSource;
+use super::period::{PeriodKey, in_period, period_of};
 use super::scan::Lines;
-use super::second_pass::{ChangedPeriods, write_lines};
-use super::{BillingFile, Defaults, Format, scan_file};
+use super::second_pass::{ChangedLines, ChangedPeriods, write_lines};
+use super::{BillingFile, Defaults, Format};
 use crate::error::{Error, Result};
 use crate::import::{Rejected, write_quarantine};
 use crate::lake::batch::Value;
@@ -82,82 +83,6 @@ pub struct CostImportSummary {
     pub quarantined: usize,
     /// What readers normalised, by note, summed over files.
     pub notes: BTreeMap<String, usize>,
-}
-
-/// Provider, billing account and billing period start: the unit of an import.
-pub(super) type PeriodKey = (String, String, i64);
-
-/// Where an import's lines come from; read once per pass.
-pub(super) enum LineSource {
-    /// Billing files on disk, read twice.
-    Files {
-        paths: Vec<PathBuf>,
-        format: Option<Format>,
-        defaults: Defaults,
-    },
-    /// Files already read into memory (the demo).
-    Read(Vec<BillingFile>),
-}
-
-/// One chunk of lines as the passes see it: its file's name (no folders), format
-/// and what the pass's `prepare` made of its lines.
-type OnChunk<'a, T> = dyn FnMut(&str, Format, T) -> Result<()> + 'a;
-
-/// Lines per chunk of an already read file.
-const READ_CHUNK: usize = 1024;
-
-impl LineSource {
-    /// Calls `on_chunk` for every chunk of lines in file order, with `prepare` of
-    /// its lines (run on the mapping threads); returns the files (without rows)
-    /// with what their readers noted and rejected.
-    pub(super) fn for_each<T: Send>(
-        &self,
-        prepare: &(dyn Fn(Lines) -> T + Sync),
-        on_chunk: &mut OnChunk<'_, T>,
-    ) -> Result<Vec<BillingFile>> {
-        match self {
-            LineSource::Files {
-                paths,
-                format,
-                defaults,
-            } => paths
-                .iter()
-                .map(|path| {
-                    let name = file_name(&path.to_string_lossy());
-                    scan_file(path, *format, defaults, prepare, &mut |format, lines| {
-                        on_chunk(&name, format, lines)
-                    })
-                })
-                .collect(),
-            LineSource::Read(files) => {
-                let mut out = Vec::with_capacity(files.len());
-                for f in files {
-                    let name = file_name(&f.file);
-                    for chunk in f.rows.chunks(READ_CHUNK) {
-                        on_chunk(&name, f.format, prepare(chunk.to_vec()))?;
-                    }
-                    out.push(BillingFile {
-                        file: f.file.clone(),
-                        sha256: f.sha256.clone(),
-                        format: f.format,
-                        focus_version: f.focus_version,
-                        columns: f.columns.clone(),
-                        rows: Vec::new(),
-                        lines: f.lines,
-                        rejected: f.rejected.clone(),
-                        notes: f.notes.clone(),
-                    });
-                }
-                Ok(out)
-            }
-        }
-    }
-}
-
-fn file_name(file: &str) -> String {
-    Path::new(file)
-        .file_name()
-        .map_or(file.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Imports billing `paths` into `costs`; see the module docs.
@@ -299,23 +224,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::encode("billing import", e))?
 }
 
-/// The period a line belongs to.
-pub(super) fn period_of(row: &CostRow) -> PeriodKey {
-    (
-        row.text("x_provider").unwrap_or("unknown").to_string(),
-        row.text("BillingAccountId").unwrap_or_default().to_string(),
-        row.time("BillingPeriodStart").unwrap_or_default(),
-    )
-}
-
-/// Whether a line belongs to `key`, without building its key (lines come in runs
-/// of one period: most lines are compared with the previous line's period).
-pub(super) fn in_period(row: &CostRow, key: &PeriodKey) -> bool {
-    row.time("BillingPeriodStart").unwrap_or_default() == key.2
-        && row.text("BillingAccountId").unwrap_or_default() == key.1
-        && row.text("x_provider").unwrap_or("unknown") == key.0
-}
-
 /// A chunk's lines as the first pass keeps them: the periods they belong to, and
 /// each line's period (position in `periods`) and content hash.
 #[derive(Default)]
@@ -360,18 +268,6 @@ fn scan_periods(
     Ok((files, periods))
 }
 
-/// What the second pass needs of a period it writes.
-pub(super) struct ChangedLines {
-    /// The period's new import id.
-    pub import_id: String,
-    /// Its lines' content hashes, in file order.
-    pub hashes: HashReader,
-    /// The hashes more than one of its lines have (identical charges): only these
-    /// need counting to number occurrences, so the second pass holds no map of
-    /// every line.
-    pub repeated: HashSet<LineHash>,
-}
-
 /// Hashes occurring more than once in `sorted`.
 fn repeated_hashes(sorted: &[LineHash]) -> HashSet<LineHash> {
     sorted
@@ -399,12 +295,6 @@ fn import_id(key: &PeriodKey, sorted: &[LineHash]) -> String {
         hasher.update(line_id(hash, occurrence).as_bytes());
     }
     crate::lake::short_sha256_of(hasher)
-}
-
-/// A line's id: its content hash and its occurrence among identical lines of
-/// its period.
-pub(super) fn line_id(hash: &LineHash, occurrence: u32) -> String {
-    format!("{}-{occurrence}", hex::encode(hash))
 }
 
 fn file_row(spec: &TableSpec, f: &BillingFile) -> Result<Vec<Value>> {

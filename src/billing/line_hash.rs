@@ -20,6 +20,12 @@ use crate::lake::batch::Value;
 /// A line's content hash: the first 12 bytes of the SHA-256 of its FOCUS values.
 pub type LineHash = [u8; 12];
 
+/// A line's id: its content hash and its occurrence among identical lines of
+/// its period.
+pub(super) fn line_id(hash: &LineHash, occurrence: u32) -> String {
+    format!("{}-{occurrence}", hex::encode(hash))
+}
+
 /// Positions of the columns hashed: the FOCUS ones and `x_provider` (the other
 /// `x_` columns are northstar's, not the bill's).
 static CONTENT: LazyLock<Vec<usize>> = LazyLock::new(|| {

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
-use super::values::canonical_enum;
 use crate::lake::batch::Value;
 use crate::lake::tables::{self, ColumnType, TableSpec};
 
@@ -107,6 +106,19 @@ pub const ENUMS: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// The spelling of `value` among `allowed` when they differ only in case, spaces,
+/// `-` or `_` (`Usage-based` → `Usage-Based`, `usagebased` → `Usage-Based`).
+pub fn canonical_enum(value: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '_'))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let wanted = squash(value);
+    allowed.iter().copied().find(|a| squash(a) == wanted)
+}
 
 /// A problem with one field of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,7 +322,10 @@ pub fn calendar_month(us: i64) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::billing::values::parse_time;
+
+    fn parse_time(rfc3339: &str) -> Result<i64, chrono::ParseError> {
+        chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.timestamp_micros())
+    }
 
     fn minimal() -> CostRow {
         let mut r = CostRow::new();
@@ -342,6 +357,15 @@ mod tests {
             parse_time("2024-10-01T00:00:00Z").ok()
         );
         assert_eq!(notes.len(), 2);
+    }
+
+    #[test]
+    fn enums_match_regardless_of_case_and_dashes() {
+        let allowed = &["Usage-Based", "Recurring", "One-Time"];
+        assert_eq!(canonical_enum("Usage-based", allowed), Some("Usage-Based"));
+        assert_eq!(canonical_enum("UsageBased", allowed), Some("Usage-Based"));
+        assert_eq!(canonical_enum("onetime", allowed), Some("One-Time"));
+        assert_eq!(canonical_enum("Monthly", allowed), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! source columns, and re-cuts the batches into the [`CHUNK_LINES`]-line batches
 //! the lake writer always got, so parts are cut where they always were.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
@@ -18,8 +18,9 @@ use datafusion::arrow::compute::concat_batches;
 
 use super::Format;
 use super::hash_log::HashReader;
-use super::import::{ChangedLines, LineSource, PeriodKey, in_period, line_id, period_of};
-use super::line_hash::LineHash;
+use super::line_hash::{LineHash, line_id};
+use super::line_source::LineSource;
+use super::period::{PeriodKey, in_period, period_of};
 use super::row::{self, column_index};
 use super::scan::Lines;
 use crate::error::{Error, Result};
@@ -34,6 +35,18 @@ const CHUNK_LINES: usize = 8 * 1024;
 /// lines, ~100 MB), so mapping goes on while the writer encodes a part instead
 /// of leaving a core idle.
 const QUEUED_BATCHES: usize = 24;
+
+/// What the second pass needs of a period it writes.
+pub(super) struct ChangedLines {
+    /// The period's new import id.
+    pub import_id: String,
+    /// Its lines' content hashes, in file order.
+    pub hashes: HashReader,
+    /// The hashes more than one of its lines have (identical charges): only these
+    /// need counting to number occurrences, so the second pass holds no map of
+    /// every line.
+    pub repeated: HashSet<LineHash>,
+}
 
 /// The periods this import writes: their new import ids, and their lines'
 /// content hashes in file order, as the first pass computed them.

@@ -84,6 +84,25 @@ pub enum Cell<'a> {
     Json(&'a Json),
 }
 
+impl Cell<'_> {
+    /// Whether the cell stands for "no value": JSON null, or text that
+    /// [`is_null_text`].
+    pub fn is_null(&self) -> bool {
+        match self {
+            Cell::Json(Json::Null) => true,
+            Cell::Text(t) => is_null_text(t),
+            Cell::Json(_) => false,
+        }
+    }
+}
+
+/// Whether a text cell stands for "no value": empty, or `NULL` or `None` in any
+/// case (exports write all three).
+pub fn is_null_text(t: &str) -> bool {
+    let t = t.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("null") || t.eq_ignore_ascii_case("none")
+}
+
 impl<'a> From<&'a Json> for Cell<'a> {
     fn from(value: &'a Json) -> Cell<'a> {
         match value {
@@ -152,9 +171,7 @@ impl SourceRecord {
 
     /// Sets `column` to `value` when the record leaves it out or empty.
     pub fn set_default(&mut self, column: &str, value: &str) {
-        let empty = self
-            .cell(column)
-            .is_none_or(|v| super::values::cell_text(Some(v)).is_none());
+        let empty = self.cell(column).is_none_or(|v| v.is_null());
         if !empty {
             return;
         }

@@ -9,13 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value as Json;
 
 use super::row::FieldError;
-use super::tabular::{Cell, SourceRecord};
-
-/// Whether a text cell stands for "no value".
-pub fn is_null_text(t: &str) -> bool {
-    let t = t.trim();
-    t.is_empty() || t.eq_ignore_ascii_case("null") || t.eq_ignore_ascii_case("none")
-}
+use super::tabular::{Cell, SourceRecord, is_null_text};
 
 /// A cell as text, `None` for null, empty and `NULL`. Numbers and booleans are
 /// written as JSON writes them; objects and arrays as compact JSON.
@@ -144,19 +138,6 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
 fn midnight(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0)
         .map_or(0, |m| m.and_utc().timestamp_micros())
-}
-
-/// The spelling of `value` among `allowed` when they differ only in case, spaces,
-/// `-` or `_` (`Usage-based` → `Usage-Based`, `usagebased` → `Usage-Based`).
-pub fn canonical_enum(value: &str, allowed: &[&'static str]) -> Option<&'static str> {
-    let squash = |s: &str| {
-        s.chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '_'))
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let wanted = squash(value);
-    allowed.iter().copied().find(|a| squash(a) == wanted)
 }
 
 /// A tags cell as a JSON object string: JSON objects as they are, Azure EA's
@@ -649,15 +630,6 @@ mod tests {
         assert!(parse_number("NaN").is_err());
         assert_eq!(number(Some(&json!("NULL"))).unwrap(), None);
         assert_eq!(number(Some(&json!(1.5))).unwrap(), Some(1.5));
-    }
-
-    #[test]
-    fn enums_match_regardless_of_case_and_dashes() {
-        let allowed = &["Usage-Based", "Recurring", "One-Time"];
-        assert_eq!(canonical_enum("Usage-based", allowed), Some("Usage-Based"));
-        assert_eq!(canonical_enum("UsageBased", allowed), Some("Usage-Based"));
-        assert_eq!(canonical_enum("onetime", allowed), Some("One-Time"));
-        assert_eq!(canonical_enum("Monthly", allowed), None);
     }
 
     #[test]

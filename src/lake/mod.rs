@@ -14,6 +14,7 @@
 //!
 //! The lake never interprets rows; it only stores and lists them.
 
+mod auto_compact;
 pub mod batch;
 pub mod compact;
 mod encode;

@@ -12,6 +12,9 @@
 //!
 //! Memory is one part's rows (about [`PartTarget::default`]) plus its encoding,
 //! whatever the size of the write.
+//!
+//! [`TableWriter::commit`] is defined in `auto_compact.rs`: after a commit it
+//! may compact the table, and compaction writes through this writer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,6 +134,11 @@ impl TableWriter {
         self
     }
 
+    /// The lake written to.
+    pub(super) fn lake(&self) -> &Lake {
+        &self.lake
+    }
+
     /// The table written.
     pub fn spec(&self) -> &TableSpec {
         &self.spec
@@ -206,21 +214,10 @@ impl TableWriter {
         Ok(())
     }
 
-    /// Makes every part visible at once; see the module docs. Then, when the table
-    /// has more visible files than the lake's threshold, compacts it (a failure
-    /// there is logged: the write itself is done).
-    pub async fn commit(self) -> Result<WriteSummary> {
-        let lake = self.lake.clone();
-        let spec = self.spec.clone();
-        let summary = self.commit_replacing(&[]).await?;
-        if !summary.files.is_empty() {
-            lake.compact_if_many_files(&spec).await;
-        }
-        Ok(summary)
-    }
-
-    /// [`TableWriter::commit`], then records that `replaced` (object paths of the
-    /// same folder) are superseded by this write: from then on readers skip them.
+    /// Makes every part visible at once (see the module docs), then records that
+    /// `replaced` (object paths of the same folder) are superseded by this write:
+    /// from then on readers skip them. Never compacts: compaction commits through
+    /// here, and [`TableWriter::commit`] adds the automatic compaction.
     pub(super) async fn commit_replacing(mut self, replaced: &[String]) -> Result<WriteSummary> {
         self.stage_part().await?;
         let mut summary = WriteSummary {
@@ -306,42 +303,6 @@ fn encode_part(
 }
 
 impl Lake {
-    /// After a write: compacts the table when it has more visible files than the
-    /// threshold; otherwise, when a compaction left replaced files behind, deletes
-    /// those whose grace period is over (a table that stays small would keep them
-    /// forever otherwise).
-    async fn compact_if_many_files(&self, spec: &TableSpec) {
-        if self.compact_after_files == 0 {
-            return;
-        }
-        let listing = match self.listing(spec.name).await {
-            Ok(listing) => listing,
-            Err(e) => {
-                return tracing::warn!(table = spec.name, error = %e, "Cannot list the table to decide on compaction.");
-            }
-        };
-        let options = super::compact::CompactOptions::default();
-        let files = listing.files.len();
-        let done = if files > self.compact_after_files {
-            tracing::info!(
-                table = spec.name,
-                files,
-                threshold = self.compact_after_files,
-                "Compacting a table with many files."
-            );
-            super::compact::compact_table(self, spec, options)
-                .await
-                .map(|_| ())
-        } else if listing.has_replaced_files() {
-            self.sweep(spec.name, options.grace).await.map(|_| ())
-        } else {
-            Ok(())
-        };
-        if let Err(e) = done {
-            tracing::warn!(table = spec.name, error = %e, "Automatic compaction failed; the write stands.");
-        }
-    }
-
     pub(super) async fn put(&self, location: &ObjectPath, bytes: Vec<u8>) -> Result<()> {
         self.store
             .put(location, PutPayload::from(bytes))

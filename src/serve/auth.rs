@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::pages;
+use super::login_form::login_page;
 use crate::config::ServeConfig;
 use crate::error::{Error, Result};
 use crate::report::access::Access;
@@ -256,8 +256,8 @@ pub(super) async fn require_page(
     let caller = tokens.caller(request.headers());
     let response = match &caller {
         Caller::Known(access) => run(access.clone(), request, next).await,
-        Caller::Anonymous => pages::login_page(StatusCode::UNAUTHORIZED, None),
-        Caller::Invalid => pages::login_page(
+        Caller::Anonymous => login_page(StatusCode::UNAUTHORIZED, None),
+        Caller::Invalid => login_page(
             StatusCode::UNAUTHORIZED,
             Some("That token is not valid (or no longer is)."),
         ),

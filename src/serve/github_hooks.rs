@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::webhooks::Handled;
+use super::handled::Handled;
 use crate::collect::delivery::{Commit, Delivery};
 use crate::collect::github::api;
 use crate::collect::github::map::Mapper;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use super::webhooks::Handled;
+use super::handled::Handled;
 use crate::collect::delivery::Delivery;
 use crate::collect::gitlab::map::{self, DeploymentFacts, Mapper, MergeRequestFacts};
 use crate::collect::rules::Rules;

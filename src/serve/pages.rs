@@ -5,74 +5,31 @@
 //! `POST /login` takes `token=...` (`application/x-www-form-urlencoded`); a valid
 //! token is set as the `northstar_token` cookie (`HttpOnly; SameSite=Strict;
 //! Path=/`) and the browser is sent to `/` (303). The cookie carries the token
-//! itself, so serve over TLS (a reverse proxy) anywhere but loopback. Pages are
-//! self-contained (no scripts); the Content-Security-Policy says so.
+//! itself, so serve over TLS (a reverse proxy) anywhere but loopback. The page
+//! frame is [`super::html`]'s, the login form [`super::login_form`]'s.
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::{
-    CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
-};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::auth::{self, RoleLabel};
+use super::html::{document, page};
+use super::login_form::login_page;
 use super::reports::Reports;
 use crate::engine::queries;
 use crate::report::access::Access;
 use crate::report::dashboard::{self, LinkStyle, PageLinks, Sources, escape};
-
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;\
-                     padding:0 1rem;color:#1d2330}h1{font-size:1.4rem}h2{font-size:1.1rem;\
-                     margin-top:1.6rem}li{margin:.25rem 0}code{font-size:.9em}\
-                     .muted{color:#667}.error{color:#a00}input,button{font:inherit;padding:.3rem}";
-
-/// An HTML reply with the headers every page carries.
-fn page(status: StatusCode, body: String) -> Response {
-    let mut response = (status, Html(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-}
-
-fn document(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · northstar</title><link rel=\"icon\" href=\"data:,\">\
-         <style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n",
-        title = escape(title),
-    )
-}
 
 /// A path segment safe in a link.
 fn segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
-}
-
-/// The login form with `status` (200 for `GET /login`, 401 for a page that needs
-/// a token) and an optional message.
-pub(super) fn login_page(status: StatusCode, message: Option<&str>) -> Response {
-    let message = message
-        .map(|m| format!("<p class=\"error\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>northstar</h1>\n{message}<p>Enter the access token you were given.</p>\n\
-         <form method=\"post\" action=\"/login\">\
-         <label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" \
-         required autofocus></label> <button type=\"submit\">Sign in</button></form>"
-    );
-    page(status, document("Sign in", &body))
 }
 
 /// `GET /login`.

@@ -20,8 +20,8 @@ use tokio::sync::Mutex;
 
 use super::AppState;
 use super::deliveries::Deliveries;
+use super::handled::Handled;
 use super::{github_hooks, gitlab_hooks};
-use crate::collect::delivery::Delivery;
 use crate::collect::rules::Rules;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::error::{Error, Result};
@@ -222,17 +222,6 @@ impl Hook {
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// What a delivery amounts to.
-#[derive(Debug)]
-pub(crate) enum Handled {
-    /// Rows to write.
-    Rows(Delivery),
-    /// Nothing to do, and why (shown to the sender).
-    Ignored(String),
-    /// A GitHub `ping`.
-    Pong,
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
