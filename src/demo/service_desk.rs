@@ -34,9 +34,12 @@ pub(super) const CATEGORIES: [(&str, &str, &str, f64); 6] = [
     ("certificate", "Certificate renewal", "infra", 0.1),
 ];
 
+/// Rows of one table, each in the table's column order.
+type Rows = Vec<Vec<Value>>;
+
 /// Infra/platform tickets and their transitions. Volume falls over the year as
 /// self-service replaces requests, and the infra teams answer faster.
-pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> Result<(Vec<Vec<Value>>, Vec<Vec<Value>>)> {
+pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> Result<(Rows, Rows)> {
     let mut ticket_rows = RowTemplate::new(tables::table("tickets")?);
     let mut move_rows = RowTemplate::new(tables::table("ticket_transitions")?);
     let (mut rows, mut transitions) = (Vec::new(), Vec::new());
@@ -170,11 +173,7 @@ pub(super) const ACTIONS: [(&str, &str, i64, f64); 7] = [
 ];
 
 /// Platform actions by on-platform services, growing through the year.
-pub(super) fn platform_actions(
-    rng: &mut Rng,
-    svcs: &[Svc],
-    clock: &Clock,
-) -> Result<Vec<Vec<Value>>> {
+pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Result<Rows> {
     let mut template = RowTemplate::new(tables::table("platform_actions")?);
     let (mut rows, mut failed) = (Vec::new(), None);
     each_platform_action(rng, svcs, clock, DEMO_DESK, |row| {
