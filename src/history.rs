@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use crate::error::Result;
 use crate::lake::Lake;
 use crate::lake::batch::Value;
+use crate::lake::row::RowTemplate;
 use crate::lake::tables;
 use crate::report::json::as_of_day;
 
@@ -39,6 +40,8 @@ pub async fn record_checkins(lake: &Lake, doc: &Json) -> Result<usize> {
         return Ok(0);
     };
     let today = day.to_string();
+    let spec = tables::okr_checkins();
+    let mut template = RowTemplate::new(spec.clone());
     let mut out = Vec::new();
     for objective in okrs["objectives"].as_array().into_iter().flatten() {
         for kr in objective["key_results"].as_array().into_iter().flatten() {
@@ -48,17 +51,23 @@ pub async fn record_checkins(lake: &Lake, doc: &Json) -> Result<usize> {
             else {
                 continue;
             };
-            out.push(vec![
-                Value::text(objective["id"].as_str().unwrap_or_default()),
-                Value::text(kr["id"].as_str().unwrap_or_default()),
-                Value::Timestamp(midnight),
-                checkin["value"].as_f64().map_or(Value::Null, Value::Float),
-                Value::Int(checkin["n"].as_i64().unwrap_or(0)),
-            ]);
+            out.push(template.row([
+                (
+                    "okr_id",
+                    objective["id"].as_str().unwrap_or_default().into(),
+                ),
+                ("kr_id", kr["id"].as_str().unwrap_or_default().into()),
+                ("date", Value::Timestamp(midnight)),
+                (
+                    "value",
+                    checkin["value"].as_f64().map_or(Value::Null, Value::Float),
+                ),
+                ("n", Value::Int(checkin["n"].as_i64().unwrap_or(0))),
+            ])?);
         }
     }
     let written = out.len();
-    lake.write_changed(&tables::okr_checkins(), out).await?;
+    lake.write_changed(&spec, out).await?;
     Ok(written)
 }
 
@@ -70,21 +79,25 @@ pub async fn record_results(lake: &Lake, doc: &Json) -> Result<usize> {
     let Some((_, midnight)) = as_of_day(section) else {
         return Ok(0);
     };
+    let spec = tables::scorecard_results();
+    let mut template = RowTemplate::new(spec.clone());
     let mut out = Vec::new();
     for (service, card) in section["services"].as_object().into_iter().flatten() {
         for (rule, result) in card["rules"].as_object().into_iter().flatten() {
-            out.push(vec![
-                Value::text(service),
-                Value::text(rule),
-                Value::Timestamp(midnight),
-                Value::Bool(result["passed"].as_bool().unwrap_or(false)),
-                result["value"].as_f64().map_or(Value::Null, Value::Float),
-                Value::text(card["level"].as_str().unwrap_or("none")),
-            ]);
+            out.push(template.row([
+                ("service", service.into()),
+                ("rule_id", rule.into()),
+                ("date", Value::Timestamp(midnight)),
+                ("passed", result["passed"].as_bool().unwrap_or(false).into()),
+                (
+                    "value",
+                    result["value"].as_f64().map_or(Value::Null, Value::Float),
+                ),
+                ("level", card["level"].as_str().unwrap_or("none").into()),
+            ])?);
         }
     }
     let written = out.len();
-    lake.write_changed(&tables::scorecard_results(), out)
-        .await?;
+    lake.write_changed(&spec, out).await?;
     Ok(written)
 }

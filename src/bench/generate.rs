@@ -13,12 +13,12 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::commitments::Commitments;
-use super::csv_out::{Layout, TableCsv, TableFiles};
-use super::delivery_csv::{DeliveryCsv, header};
+use super::csv_out::{Layout, TableFiles};
+use super::delivery_csv::{DeliveryCsv, Table};
 use super::focus_csv::FocusCsv;
 use super::scale::{Params, Scale};
 use crate::demo::billing::each_cost_row;
-use crate::demo::catalog::{Svc, catalog_of, service_row};
+use crate::demo::catalog::{Svc, catalog_of, service_cells};
 use crate::demo::clock::Clock;
 use crate::demo::delivery::Lane;
 use crate::demo::random::Rng;
@@ -112,9 +112,9 @@ fn organisation(params: &Params, clock: &Clock) -> Vec<Svc> {
 }
 
 fn services(layout: &Layout, svcs: &[Svc]) -> Result<TableFiles> {
-    let mut file = TableCsv::new(layout, "services", "services", header("services")?);
+    let mut file = Table::new(layout, "services")?;
     for s in svcs.iter().filter(|s| s.catalogued) {
-        file.write(&service_row(s))?;
+        file.write(service_cells(s))?;
     }
     file.finish()
 }
@@ -146,13 +146,8 @@ fn service_desk(
     };
     let mut teams: Vec<&str> = svcs.iter().map(|s| s.team_name.as_str()).collect();
     teams.dedup();
-    let mut tickets = TableCsv::new(layout, "tickets", "tickets", header("tickets")?);
-    let mut moves = TableCsv::new(
-        layout,
-        "ticket_transitions",
-        "ticket_transitions",
-        header("ticket_transitions")?,
-    );
+    let mut tickets = Table::new(layout, "tickets")?;
+    let mut moves = Table::new(layout, "ticket_transitions")?;
     let mut failed = Ok(());
     each_ticket(
         &mut Rng::new(13),
@@ -162,22 +157,17 @@ fn service_desk(
         |row, transitions| {
             if failed.is_ok() {
                 failed = tickets
-                    .write(&row)
-                    .and_then(|()| transitions.iter().try_for_each(|t| moves.write(t)));
+                    .write(row)
+                    .and_then(|()| transitions.into_iter().try_for_each(|t| moves.write(t)));
             }
         },
     );
     failed?;
-    let mut actions = TableCsv::new(
-        layout,
-        "platform_actions",
-        "platform_actions",
-        header("platform_actions")?,
-    );
+    let mut actions = Table::new(layout, "platform_actions")?;
     let mut failed = Ok(());
     each_platform_action(&mut Rng::new(14), svcs, clock, desk, |row| {
         if failed.is_ok() {
-            failed = actions.write(&row);
+            failed = actions.write(row);
         }
     });
     failed?;

@@ -29,7 +29,7 @@ pub async fn run(args: DemoArgs, lake_flag: Option<&Path>, config: &Config) -> R
     let started = Instant::now();
     let lake_dir = lake_flag.map_or_else(|| args.out.join("lake"), Path::to_path_buf);
     let lake = Lake::open_local(&lake_dir)?;
-    let data = demo::generate();
+    let data = demo::generate()?;
     let written = demo::write(&lake, &data).await?;
     let window = Window {
         from: parse_instant("demo start", demo::DEMO_START)?,

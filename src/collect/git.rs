@@ -21,15 +21,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use chrono::{DateTime, Utc};
-use glob::Pattern;
 
 use crate::collect::delivery::{Commit, Delivery, Deployment};
 use crate::collect::rules::{Facts, Rules};
-use crate::config::{GitSource, SourceConfig, SourceKind};
+use crate::config::{SourceConfig, SourceKind};
 use crate::error::{Error, Result};
-
-/// Tags deployed when `deploy_tags` is not set.
-const DEFAULT_DEPLOY_TAGS: &str = "v*";
 
 /// Inherited variables that would point git at another repository than `-C` names
 /// (they are set while a git hook runs, for instance).
@@ -61,7 +57,7 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
     let SourceKind::Git(settings) = &source.kind else {
         return Err(Error::collector(&source.name, "not a git source"));
     };
-    let deploy = deploy_pattern(&source.name, settings)?;
+    let deploy = &settings.deploy_tags;
     let rules = Rules::new(source)?;
     let git = Git::open(&source.name, &settings.path)?;
     let repo = repo_name(&git.dir).ok_or_else(|| {
@@ -138,18 +134,6 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
         deployments,
         commits,
         ..Delivery::default()
-    })
-}
-
-/// The `deploy_tags` glob.
-fn deploy_pattern(source: &str, settings: &GitSource) -> Result<Pattern> {
-    let glob = settings
-        .deploy_tags
-        .as_deref()
-        .unwrap_or(DEFAULT_DEPLOY_TAGS);
-    Pattern::new(glob).map_err(|e| Error::Config {
-        key: format!("sources.{source}.deploy_tags"),
-        reason: format!("bad pattern `{glob}`: {e}"),
     })
 }
 

@@ -2,33 +2,16 @@
 //! environment tier, hotfix / rollback kind, whether the platform deployed it, and
 //! which catalog service a repository's deployment belongs to.
 
-use glob::Pattern;
 use serde_json::Value as Json;
 
-use crate::config::{DeliveryRules, DeliverySettings, SourceConfig};
+use crate::config::{DeliveryRules, DeliverySettings, Pattern, SourceConfig};
 
-/// Compiled patterns of one source.
+/// The delivery rules of one source (globs compiled when the config loaded), with
+/// production environment names lower-cased for comparison.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    hotfix_refs: Vec<Pattern>,
-    rollback_titles: Vec<Pattern>,
-    platform_workflows: Vec<Pattern>,
-    platform_creators: Vec<Pattern>,
-    kind_field: Option<String>,
-    platform_field: Option<String>,
+    rules: DeliveryRules,
     production: Vec<String>,
-}
-
-fn compile(source: &str, key: &str, globs: &[String]) -> crate::error::Result<Vec<Pattern>> {
-    globs
-        .iter()
-        .map(|g| {
-            Pattern::new(g).map_err(|e| crate::error::Error::Config {
-                key: format!("sources.{source}.rules.{key}"),
-                reason: format!("bad pattern `{g}`: {e}"),
-            })
-        })
-        .collect()
 }
 
 fn any_match(patterns: &[Pattern], text: &str) -> bool {
@@ -51,19 +34,14 @@ pub struct Facts<'a> {
 }
 
 impl Rules {
-    /// Compiles a source's rules; a bad glob is a config error.
+    /// A source's rules. Never fails now that globs compile at load; the `Result`
+    /// stays for callers outside `collect` until they are changed with it.
     pub fn new(source: &SourceConfig) -> crate::error::Result<Rules> {
         // Service-desk and billing sources judge no deployments: the defaults do.
         let defaults = DeliverySettings::default();
         let delivery = source.delivery().unwrap_or(&defaults);
-        let r: &DeliveryRules = &delivery.rules;
         Ok(Rules {
-            hotfix_refs: compile(&source.name, "hotfix_refs", &r.hotfix_refs)?,
-            rollback_titles: compile(&source.name, "rollback_titles", &r.rollback_titles)?,
-            platform_workflows: compile(&source.name, "platform_workflows", &r.platform_workflows)?,
-            platform_creators: compile(&source.name, "platform_creators", &r.platform_creators)?,
-            kind_field: r.kind_field.clone(),
-            platform_field: r.platform_field.clone(),
+            rules: delivery.rules.clone(),
             production: delivery
                 .production_environments
                 .iter()
@@ -93,7 +71,7 @@ impl Rules {
     /// `hotfix`, `rollback` or `planned`: the payload field wins, then the ref, then
     /// the title.
     pub fn kind(&self, facts: &Facts<'_>) -> &'static str {
-        if let (Some(field), Some(payload)) = (&self.kind_field, facts.payload)
+        if let (Some(field), Some(payload)) = (&self.rules.kind_field, facts.payload)
             && let Some(k) = payload_str(payload, field)
         {
             match k.to_ascii_lowercase().as_str() {
@@ -105,13 +83,13 @@ impl Rules {
         }
         if facts
             .git_ref
-            .is_some_and(|r| any_match(&self.hotfix_refs, r))
+            .is_some_and(|r| any_match(&self.rules.hotfix_refs, r))
         {
             return "hotfix";
         }
         if facts
             .title
-            .is_some_and(|t| any_match(&self.rollback_titles, t))
+            .is_some_and(|t| any_match(&self.rules.rollback_titles, t))
         {
             return "rollback";
         }
@@ -120,17 +98,17 @@ impl Rules {
 
     /// Whether the platform performed the deployment.
     pub fn via_platform(&self, facts: &Facts<'_>) -> bool {
-        if let (Some(field), Some(payload)) = (&self.platform_field, facts.payload)
+        if let (Some(field), Some(payload)) = (&self.rules.platform_field, facts.payload)
             && let Some(v) = payload_value(payload, field)
         {
             return v.as_bool() == Some(true) || v.as_str() == Some("true");
         }
         facts
             .workflow_path
-            .is_some_and(|p| any_match(&self.platform_workflows, p))
+            .is_some_and(|p| any_match(&self.rules.platform_workflows, p))
             || facts
                 .creator
-                .is_some_and(|c| any_match(&self.platform_creators, c))
+                .is_some_and(|c| any_match(&self.rules.platform_creators, c))
     }
 }
 

@@ -3,49 +3,8 @@
 //! incident blames. Shared by the Jira, ServiceNow and PagerDuty collectors so the
 //! same config means the same thing everywhere.
 
-use glob::Pattern;
-
-use crate::config::{SourceConfig, TicketMapping};
-use crate::error::{Error, Result};
-
-/// Where a value comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldRef {
-    /// A named field of the record (`field:<id>`).
-    Field(String),
-    /// The record's first component (Jira).
-    Component,
-    /// The first label matching the glob, with the glob's literal prefix removed.
-    Label(Pattern, String),
-}
-
-impl FieldRef {
-    /// Parses `field:<id>`, `component` or `label:<glob>`.
-    pub fn parse(source: &str, key: &str, text: &str) -> Result<FieldRef> {
-        let bad = |reason: String| Error::Config {
-            key: format!("sources.{source}.tickets.{key}"),
-            reason,
-        };
-        if text == "component" {
-            return Ok(FieldRef::Component);
-        }
-        if let Some(id) = text.strip_prefix("field:").filter(|f| !f.is_empty()) {
-            return Ok(FieldRef::Field(id.to_string()));
-        }
-        if let Some(glob) = text.strip_prefix("label:").filter(|g| !g.is_empty()) {
-            let pattern =
-                Pattern::new(glob).map_err(|e| bad(format!("bad pattern `{glob}`: {e}")))?;
-            let prefix: String = glob
-                .chars()
-                .take_while(|c| !matches!(c, '*' | '?' | '['))
-                .collect();
-            return Ok(FieldRef::Label(pattern, prefix));
-        }
-        Err(bad(format!(
-            "`{text}`: expected `field:<id>`, `component` or `label:<glob>`"
-        )))
-    }
-}
+pub use crate::config::FieldRef;
+use crate::config::{Pattern, SourceConfig, TicketMapping};
 
 /// What a record offers to a [`FieldRef`]: a field lookup (already rendered as
 /// text: a Jira option's `value`/`name`, a ServiceNow sys_id or display value),
@@ -63,20 +22,10 @@ pub trait FieldSource {
     }
 }
 
-struct Category {
-    label: Option<Pattern>,
-    issue_type: Option<Pattern>,
-    request_type: Option<Pattern>,
-    category: String,
-}
-
-/// A source's compiled ticket mapping.
+/// A source's ticket mapping (its globs and field references compiled at load)
+/// with the source's `services` table.
 pub struct TicketRules {
     mapping: TicketMapping,
-    service_from: Option<FieldRef>,
-    requester_team_from: Option<FieldRef>,
-    assignee_team_from: Option<FieldRef>,
-    categories: Vec<Category>,
     services: std::collections::BTreeMap<String, String>,
 }
 
@@ -88,17 +37,6 @@ impl std::fmt::Debug for TicketRules {
     }
 }
 
-fn glob(source: &str, key: &str, text: &Option<String>) -> Result<Option<Pattern>> {
-    text.as_deref()
-        .map(|g| {
-            Pattern::new(g).map_err(|e| Error::Config {
-                key: format!("sources.{source}.tickets.categories.{key}"),
-                reason: format!("bad pattern `{g}`: {e}"),
-            })
-        })
-        .transpose()
-}
-
 /// A full 40-hex commit SHA anywhere in `text`.
 fn sha_in(text: &str) -> Option<String> {
     text.split(|c: char| !c.is_ascii_alphanumeric())
@@ -107,36 +45,12 @@ fn sha_in(text: &str) -> Option<String> {
 }
 
 impl TicketRules {
-    /// Compiles the mapping of `source`; a bad reference or glob is a config error.
-    pub fn new(source: &SourceConfig) -> Result<TicketRules> {
-        let defaults = TicketMapping::default();
-        let m = source.tickets().unwrap_or(&defaults);
-        let name = source.name.as_str();
-        let parse = |key: &str, v: &Option<String>| {
-            v.as_deref()
-                .map(|t| FieldRef::parse(name, key, t))
-                .transpose()
-        };
-        let categories = m
-            .categories
-            .iter()
-            .map(|r| {
-                Ok(Category {
-                    label: glob(name, "label", &r.label)?,
-                    issue_type: glob(name, "issue_type", &r.issue_type)?,
-                    request_type: glob(name, "request_type", &r.request_type)?,
-                    category: r.category.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(TicketRules {
-            service_from: parse("service_from", &m.service_from)?,
-            requester_team_from: parse("requester_team_from", &m.requester_team_from)?,
-            assignee_team_from: parse("assignee_team_from", &m.assignee_team_from)?,
-            categories,
+    /// The mapping of `source` (the defaults for a kind without one).
+    pub fn new(source: &SourceConfig) -> TicketRules {
+        TicketRules {
+            mapping: source.tickets().cloned().unwrap_or_default(),
             services: source.services.clone(),
-            mapping: m.clone(),
-        })
+        }
     }
 
     /// The raw mapping (field ids the collector must request).
@@ -169,11 +83,14 @@ impl TicketRules {
         let value = match reference {
             FieldRef::Field(id) => record.field(id),
             FieldRef::Component => record.components().into_iter().next(),
-            FieldRef::Label(pattern, prefix) => record
+            FieldRef::Label(pattern) => record
                 .labels()
                 .into_iter()
                 .find(|l| pattern.matches(l))
-                .map(|l| l.strip_prefix(prefix.as_str()).unwrap_or(&l).to_string()),
+                .map(|l| {
+                    let prefix = pattern.literal_prefix();
+                    l.strip_prefix(prefix).unwrap_or(&l).to_string()
+                }),
         };
         value.filter(|v| !v.trim().is_empty())
     }
@@ -181,7 +98,7 @@ impl TicketRules {
     /// The catalog service of an incident: the configured reference, mapped
     /// through the source's `services` table when it names a source-side value.
     pub fn service(&self, record: &dyn FieldSource) -> Option<String> {
-        let raw = Self::pick(self.service_from.as_ref()?, record)?;
+        let raw = Self::pick(self.mapping.service_from.as_ref()?, record)?;
         Some(self.map_service(&raw))
     }
 
@@ -195,7 +112,7 @@ impl TicketRules {
 
     /// The requesting team.
     pub fn requester_team(&self, record: &dyn FieldSource) -> Option<String> {
-        Self::pick(self.requester_team_from.as_ref()?, record)
+        Self::pick(self.mapping.requester_team_from.as_ref()?, record)
     }
 
     /// The assigned team; `default` is used when no reference is configured.
@@ -204,7 +121,10 @@ impl TicketRules {
         record: &dyn FieldSource,
         default: Option<&FieldRef>,
     ) -> Option<String> {
-        Self::pick(self.assignee_team_from.as_ref().or(default)?, record)
+        Self::pick(
+            self.mapping.assignee_team_from.as_ref().or(default)?,
+            record,
+        )
     }
 
     /// The first category rule whose every condition holds; else the request type,
@@ -219,7 +139,7 @@ impl TicketRules {
             None => true,
             Some(p) => value.is_some_and(|v| p.matches(v)),
         };
-        for rule in &self.categories {
+        for rule in &self.mapping.categories {
             let label_ok = match &rule.label {
                 None => true,
                 Some(p) => labels.iter().any(|l| p.matches(l)),
@@ -289,7 +209,7 @@ mod tests {
             "[[sources]]\nkind='jira'\nname='j'\napi_url='https://x.atlassian.net'\n[sources.services]\n'Payments API'='payments'\n[sources.tickets]\n{extra}"
         );
         let config = Config::parse(&text, "t").unwrap();
-        TicketRules::new(&config.sources[0]).unwrap()
+        TicketRules::new(&config.sources[0])
     }
 
     #[test]
@@ -301,13 +221,8 @@ mod tests {
         assert_eq!(r.requester_team(&Rec).as_deref(), Some("checkout"));
         assert_eq!(r.assignee_team(&Rec, None).as_deref(), Some("Postgres"));
         let bad = "[[sources]]\nkind='jira'\nname='j'\napi_url='https://x'\n[sources.tickets]\nservice_from='labels'";
-        let config = Config::parse(bad, "t").unwrap();
-        assert!(
-            TicketRules::new(&config.sources[0])
-                .unwrap_err()
-                .to_string()
-                .contains("service_from")
-        );
+        let e = Config::parse(bad, "t").unwrap_err().to_string();
+        assert!(e.contains("sources.j.tickets.service_from"), "{e}");
     }
 
     #[test]

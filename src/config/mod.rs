@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 pub mod cost;
 pub mod engine;
 pub mod okrs;
+pub mod pattern;
 pub mod scorecards;
 pub mod serve;
 pub mod sources;
@@ -20,6 +21,7 @@ pub mod sources;
 pub use cost::CostConfig;
 pub use engine::EngineConfig;
 pub use okrs::{Direction, KeyResult, KrScope, Objective, OkrStatusThresholds};
+pub use pattern::{FieldRef, Pattern};
 pub use scorecards::{Level, ScorecardConfig, ScorecardRule};
 pub use serve::{ReportConfig, ServeConfig, TokenConfig};
 pub use sources::{

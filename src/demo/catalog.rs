@@ -6,7 +6,10 @@
 
 use super::clock::{Clock, DAY, HOUR};
 use super::random::Rng;
+use crate::error::Result;
 use crate::lake::batch::Value;
+use crate::lake::row::{Cells, RowTemplate};
+use crate::lake::tables;
 
 /// How a team delivers: the spread between teams is what makes tiers differ.
 #[derive(Debug, Clone, Copy)]
@@ -144,20 +147,21 @@ fn service(rng: &mut Rng, clock: &Clock, at: (usize, usize, usize), name: &str) 
 }
 
 /// The `services` rows: catalogued services only.
-pub(crate) fn service_rows(svcs: &[Svc]) -> Vec<Vec<Value>> {
+pub(crate) fn service_rows(svcs: &[Svc]) -> Result<Vec<Vec<Value>>> {
+    let mut template = RowTemplate::new(tables::table("services")?);
     svcs.iter()
         .filter(|s| s.catalogued)
-        .map(service_row)
+        .map(|s| template.row(service_cells(s)))
         .collect()
 }
 
-/// The `services` row of one service.
-pub(crate) fn service_row(s: &Svc) -> Vec<Value> {
-    vec![
-        Value::text(&s.name),
-        Value::text(&s.team_name),
-        Value::Timestamp(s.created_at),
-        Value::text(s.tier),
-        Value::Bool(s.on_platform),
+/// The named cells of one service's `services` row.
+pub(crate) fn service_cells(s: &Svc) -> Cells<5> {
+    [
+        ("service", Value::text(&s.name)),
+        ("team", Value::text(&s.team_name)),
+        ("created_at", Value::Timestamp(s.created_at)),
+        ("tier", Value::text(s.tier)),
+        ("on_platform", Value::Bool(s.on_platform)),
     ]
 }

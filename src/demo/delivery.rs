@@ -5,6 +5,7 @@ use super::catalog::{Profile, Svc, TEAMS};
 use super::clock::{Clock, DAY, HOUR, MIN, SEC};
 use super::random::Rng;
 use super::replay::{Delivery, Incident, PullRequest, Replay};
+use crate::error::Result;
 use crate::lake::batch::Value;
 
 pub(crate) const PROD: &str = "production";
@@ -67,13 +68,14 @@ pub(crate) struct Lane<'a, 's> {
 }
 
 /// Deployments, commits and incidents of every service, in memory (the demo).
-pub(super) fn delivery(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Delivery {
-    let mut out = Delivery::default();
+pub(super) fn delivery(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Result<Delivery> {
+    let mut out = Delivery::new()?;
     let mut replay = Replay::new(&mut out, "demo");
     for svc in svcs {
         Lane::new(rng, &mut replay, svc, clock).replay();
+        replay.sink.check()?;
     }
-    out
+    Ok(out)
 }
 
 impl<'a, 's> Lane<'a, 's> {
@@ -245,20 +247,21 @@ impl<'a, 's> Lane<'a, 's> {
                 self.live = Some(sha.to_string());
             }
         }
-        self.out.sink.deployment(vec![
-            Value::text(&id),
-            Value::text(self.out.source),
-            Value::text(&self.repo),
-            Value::text(&self.svc.name),
-            Value::text(environment),
-            Value::text(tier),
-            Value::text(status),
-            Value::text(sha),
-            Value::Timestamp(span.0),
-            Value::Timestamp(span.1),
-            Value::text(kind),
-            Value::Bool(via),
-            Value::text(format!("https://deploy.acme.example/{}/{n}", self.svc.name)),
+        let url = format!("https://deploy.acme.example/{}/{n}", self.svc.name);
+        self.out.sink.deployment([
+            ("deployment_id", Value::text(&id)),
+            ("source", Value::text(self.out.source)),
+            ("repo", Value::text(&self.repo)),
+            ("service", Value::text(&self.svc.name)),
+            ("environment", Value::text(environment)),
+            ("env_tier", Value::text(tier)),
+            ("status", Value::text(status)),
+            ("commit_sha", Value::text(sha)),
+            ("started_at", Value::Timestamp(span.0)),
+            ("finished_at", Value::Timestamp(span.1)),
+            ("kind", Value::text(kind)),
+            ("via_platform", Value::Bool(via)),
+            ("url", Value::Text(url)),
         ]);
         id
     }
@@ -383,17 +386,17 @@ impl<'a, 's> Lane<'a, 's> {
         author: &str,
         pr: Option<&Pr>,
     ) {
-        self.out.sink.commit(vec![
-            Value::text(&self.repo),
-            Value::text(sha),
-            Value::TextList(parents),
-            Value::Timestamp(times.0),
-            Value::Timestamp(times.1),
-            Value::text(author),
-            Value::Bool(BOTS.contains(&author)),
-            Value::opt_text(pr.map(|p| p.id.clone())),
-            Value::opt_ts(pr.map(|p| p.created)),
-            Value::opt_ts(pr.map(|p| p.merged)),
+        self.out.sink.commit([
+            ("repo", Value::text(&self.repo)),
+            ("commit_sha", Value::text(sha)),
+            ("parent_shas", Value::TextList(parents)),
+            ("authored_at", Value::Timestamp(times.0)),
+            ("committed_at", Value::Timestamp(times.1)),
+            ("author", Value::text(author)),
+            ("is_bot", Value::Bool(BOTS.contains(&author))),
+            ("pr_id", Value::opt_text(pr.map(|p| p.id.clone()))),
+            ("pr_created_at", Value::opt_ts(pr.map(|p| p.created))),
+            ("pr_merged_at", Value::opt_ts(pr.map(|p| p.merged))),
         ]);
     }
 

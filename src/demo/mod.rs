@@ -52,26 +52,26 @@ pub const DEMO_END: &str = "2026-11-01T00:00:00Z";
 const SEED: u64 = 0x6e6f_7274_6873_7461;
 
 /// The whole synthetic organisation; each section draws from its own PRNG stream.
-pub fn generate() -> DemoData {
+pub fn generate() -> Result<DemoData> {
     let clock = Clock::new();
     let svcs = catalog(&mut Rng::new(1), &clock);
-    let delivery = delivery(&mut Rng::new(2), &svcs, &clock);
-    let (tickets, transitions) = tickets(&mut Rng::new(3), &clock);
-    DemoData {
+    let delivery = delivery(&mut Rng::new(2), &svcs, &clock)?;
+    let (tickets, transitions) = tickets(&mut Rng::new(3), &clock)?;
+    Ok(DemoData {
         tables: vec![
-            ("services", service_rows(&svcs)),
+            ("services", service_rows(&svcs)?),
             ("deployments", delivery.deployments),
             ("commits", delivery.commits),
-            ("incidents", incident_rows(delivery.incidents, clock.end)),
+            ("incidents", incident_rows(delivery.incidents, clock.end)?),
             ("tickets", tickets),
             ("ticket_transitions", transitions),
             (
                 "platform_actions",
-                platform_actions(&mut Rng::new(4), &svcs, &clock),
+                platform_actions(&mut Rng::new(4), &svcs, &clock)?,
             ),
         ],
         costs: costs(&mut Rng::new(5), &svcs, &clock),
-    }
+    })
 }
 
 /// Writes every table through the lake writer (one `lake.write` per table).
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic() {
-        let (a, b) = (generate(), generate());
+        let (a, b) = (generate().unwrap(), generate().unwrap());
         let counts = |d: &DemoData| {
             d.tables
                 .iter()
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn rows_fit_their_tables() {
-        for (name, table_rows) in generate().tables {
+        for (name, table_rows) in generate().unwrap().tables {
             let spec = tables::table(name).unwrap();
             let mut builder = BatchBuilder::new(&spec);
             for row in &table_rows {
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn production_deployments_ship_known_commits() {
-        let data = generate();
+        let data = generate().unwrap();
         let shas: HashSet<&str> = rows(&data, "commits").iter().map(|r| text(&r[1])).collect();
         let deployments = rows(&data, "deployments");
         let prod: Vec<_> = deployments.iter().filter(|r| text(&r[5]) == PROD).collect();

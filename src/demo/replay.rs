@@ -6,7 +6,10 @@
 
 use super::clock::MIN;
 use super::random::mix;
+use crate::error::{Error, Result};
 use crate::lake::batch::Value;
+use crate::lake::row::{Cells, RowTemplate};
+use crate::lake::tables;
 
 /// An incident before ids are assigned.
 pub(crate) struct Incident {
@@ -37,16 +40,16 @@ pub(crate) struct PullRequest {
 /// Receives the rows of each service's timeline as they are generated.
 pub(crate) trait DeliverySink {
     /// A `deployments` row.
-    fn deployment(&mut self, row: Vec<Value>);
+    fn deployment(&mut self, row: Cells<13>);
     /// A `commits` row.
-    fn commit(&mut self, row: Vec<Value>);
+    fn commit(&mut self, row: Cells<10>);
     /// An incident (the sink assigns its id).
     fn incident(&mut self, incident: Incident);
     /// A merged pull request; the demo keeps PR times on the commit rows only.
     fn pull_request(&mut self, _pr: PullRequest) {}
     /// The first error writing rows (a sink that writes files cannot fail a row
     /// call, so it keeps the error for the caller to ask after each service).
-    fn check(&mut self) -> crate::error::Result<()> {
+    fn check(&mut self) -> Result<()> {
         Ok(())
     }
 }
@@ -95,48 +98,88 @@ impl<'s> Replay<'s> {
 }
 
 /// The demo's sink: every row in memory.
-#[derive(Default)]
 pub(crate) struct Delivery {
     pub(crate) deployments: Vec<Vec<Value>>,
     pub(crate) commits: Vec<Vec<Value>>,
     pub(crate) incidents: Vec<Incident>,
+    templates: (RowTemplate, RowTemplate),
+    failed: Option<Error>,
+}
+
+impl Delivery {
+    /// An empty sink.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Delivery {
+            deployments: Vec::new(),
+            commits: Vec::new(),
+            incidents: Vec::new(),
+            templates: (
+                RowTemplate::new(tables::table("deployments")?),
+                RowTemplate::new(tables::table("commits")?),
+            ),
+            failed: None,
+        })
+    }
+}
+
+/// Keeps a built row in `rows`, or the first error in `failed`.
+pub(crate) fn keep<T>(built: Result<T>, rows: &mut Vec<T>, failed: &mut Option<Error>) {
+    match built {
+        Ok(row) => rows.push(row),
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    }
 }
 
 impl DeliverySink for Delivery {
-    fn deployment(&mut self, row: Vec<Value>) {
-        self.deployments.push(row);
+    fn deployment(&mut self, row: Cells<13>) {
+        let built = self.templates.0.row(row);
+        keep(built, &mut self.deployments, &mut self.failed);
     }
-    fn commit(&mut self, row: Vec<Value>) {
-        self.commits.push(row);
+    fn commit(&mut self, row: Cells<10>) {
+        let built = self.templates.1.row(row);
+        keep(built, &mut self.commits, &mut self.failed);
     }
     fn incident(&mut self, incident: Incident) {
         self.incidents.push(incident);
     }
+    fn check(&mut self) -> Result<()> {
+        self.failed.take().map_or(Ok(()), Err)
+    }
 }
 
-/// The `incidents` row of an incident; `resolved` as it should be stored.
-pub(crate) fn incident_row(
+/// The named cells of an incident's `incidents` row; `resolved` as it should be
+/// stored.
+pub(crate) fn incident_cells(
     id: String,
     source: &str,
     inc: Incident,
     resolved: Option<i64>,
-) -> Vec<Value> {
-    vec![
-        Value::Text(id),
-        Value::text(source),
-        Value::Text(inc.service),
-        Value::text(inc.severity),
-        Value::Text(inc.title),
-        Value::Timestamp(inc.started),
-        Value::Timestamp(inc.acknowledged),
-        Value::opt_ts(resolved),
-        Value::opt_text(inc.caused_by_deployment),
-        Value::opt_text(inc.caused_by_commit),
+) -> Cells<10> {
+    [
+        ("incident_id", Value::Text(id)),
+        ("source", Value::text(source)),
+        ("service", Value::Text(inc.service)),
+        ("severity", Value::text(inc.severity)),
+        ("title", Value::Text(inc.title)),
+        ("started_at", Value::Timestamp(inc.started)),
+        ("acknowledged_at", Value::Timestamp(inc.acknowledged)),
+        ("resolved_at", Value::opt_ts(resolved)),
+        (
+            "caused_by_deployment_id",
+            Value::opt_text(inc.caused_by_deployment),
+        ),
+        (
+            "caused_by_commit_sha",
+            Value::opt_text(inc.caused_by_commit),
+        ),
     ]
 }
 
 /// Incident rows with ids in start order; the three latest stay open (unresolved).
-pub(crate) fn incident_rows(mut incidents: Vec<Incident>, end: i64) -> Vec<Vec<Value>> {
+pub(crate) fn incident_rows(mut incidents: Vec<Incident>, end: i64) -> Result<Vec<Vec<Value>>> {
+    let mut template = RowTemplate::new(tables::table("incidents")?);
     incidents.sort_by(|a, b| a.started.cmp(&b.started).then(a.service.cmp(&b.service)));
     let open_from = incidents.len().saturating_sub(3);
     incidents
@@ -148,7 +191,8 @@ pub(crate) fn incident_rows(mut incidents: Vec<Incident>, end: i64) -> Vec<Vec<V
             } else {
                 inc.resolved.map(|r| r.min(end - MIN))
             };
-            incident_row(format!("demo:incident:{:05}", i + 1), "demo", inc, resolved)
+            let id = format!("demo:incident:{:05}", i + 1);
+            template.row(incident_cells(id, "demo", inc, resolved))
         })
         .collect()
 }

@@ -4,7 +4,11 @@
 use super::catalog::{Svc, TEAMS};
 use super::clock::{Clock, DAY, HOUR, MIN, SEC};
 use super::random::Rng;
+use super::replay::keep;
+use crate::error::Result;
 use crate::lake::batch::Value;
+use crate::lake::row::{Cells, RowTemplate};
+use crate::lake::tables;
 
 /// How much service-desk traffic an organisation has, relative to the demo's.
 #[derive(Debug, Clone, Copy)]
@@ -30,16 +34,24 @@ pub(super) const CATEGORIES: [(&str, &str, &str, f64); 6] = [
     ("certificate", "Certificate renewal", "infra", 0.1),
 ];
 
+/// Rows of one table, each in the table's column order.
+type Rows = Vec<Vec<Value>>;
+
 /// Infra/platform tickets and their transitions. Volume falls over the year as
 /// self-service replaces requests, and the infra teams answer faster.
-pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> (Vec<Vec<Value>>, Vec<Vec<Value>>) {
+pub(super) fn tickets(rng: &mut Rng, clock: &Clock) -> Result<(Rows, Rows)> {
+    let mut ticket_rows = RowTemplate::new(tables::table("tickets")?);
+    let mut move_rows = RowTemplate::new(tables::table("ticket_transitions")?);
     let (mut rows, mut transitions) = (Vec::new(), Vec::new());
+    let mut failed = None;
     let teams: Vec<&str> = TEAMS.iter().map(|t| t.name).collect();
     each_ticket(rng, clock, &teams, DEMO_DESK, |row, moves| {
-        rows.push(row);
-        transitions.extend(moves);
+        keep(ticket_rows.row(row), &mut rows, &mut failed);
+        for m in moves {
+            keep(move_rows.row(m), &mut transitions, &mut failed);
+        }
     });
-    (rows, transitions)
+    failed.map_or(Ok((rows, transitions)), Err)
 }
 
 /// Every ticket of the year, in creation order, with its transitions, handed to
@@ -49,7 +61,7 @@ pub(crate) fn each_ticket(
     clock: &Clock,
     teams: &[&str],
     desk: Desk,
-    mut emit: impl FnMut(Vec<Value>, Vec<Vec<Value>>),
+    mut emit: impl FnMut(Cells<14>, Vec<Cells<5>>),
 ) {
     let mut n = 0;
     for day in 0..clock.days {
@@ -75,7 +87,7 @@ fn ticket(
     id: (&str, usize),
     teams: &[&str],
     created: i64,
-) -> (Vec<Value>, Vec<Vec<Value>>) {
+) -> (Cells<14>, Vec<Cells<5>>) {
     const PRIORITIES: [(&str, f64); 4] = [
         ("Low", 0.3),
         ("Medium", 0.45),
@@ -109,27 +121,27 @@ fn ticket(
     if priority == "Highest" {
         labels.push("urgent".into());
     }
-    let row = vec![
-        Value::text(&id),
-        Value::text(source),
-        Value::text("OPS"),
-        Value::text("Service Request"),
-        Value::text(request_type),
-        Value::text(category),
-        Value::text(requester),
-        Value::text(assignee),
-        Value::text(priority),
-        Value::text(status),
-        Value::Timestamp(created),
-        Value::opt_ts(first),
-        Value::opt_ts(resolved),
-        Value::TextList(labels),
+    let row = [
+        ("ticket_id", Value::text(&id)),
+        ("source", Value::text(source)),
+        ("project", Value::text("OPS")),
+        ("issue_type", Value::text("Service Request")),
+        ("request_type", Value::text(request_type)),
+        ("category", Value::text(category)),
+        ("requester_team", Value::text(requester)),
+        ("assignee_team", Value::text(assignee)),
+        ("priority", Value::text(priority)),
+        ("status", Value::text(status)),
+        ("created_at", Value::Timestamp(created)),
+        ("first_response_at", Value::opt_ts(first)),
+        ("resolved_at", Value::opt_ts(resolved)),
+        ("labels", Value::TextList(labels)),
     ];
     (row, transitions(&id, [Some(created), first, resolved]))
 }
 
 /// The 1–3 status changes of a ticket from its (created, first response, resolved).
-pub(super) fn transitions(id: &str, times: [Option<i64>; 3]) -> Vec<Vec<Value>> {
+pub(super) fn transitions(id: &str, times: [Option<i64>; 3]) -> Vec<Cells<5>> {
     const STEPS: [(Option<&str>, &str, &str); 3] = [
         (None, "To Do", "new"),
         (Some("To Do"), "In Progress", "indeterminate"),
@@ -138,13 +150,12 @@ pub(super) fn transitions(id: &str, times: [Option<i64>; 3]) -> Vec<Vec<Value>> 
     let steps = times.into_iter().zip(STEPS);
     steps
         .filter_map(|(at, (from, to, category))| {
-            let at = Value::Timestamp(at?);
-            Some(vec![
-                Value::text(id),
-                at,
-                Value::opt_text(from),
-                Value::text(to),
-                Value::text(category),
+            Some([
+                ("ticket_id", Value::text(id)),
+                ("at", Value::Timestamp(at?)),
+                ("from_status", Value::opt_text(from)),
+                ("to_status", Value::text(to)),
+                ("to_category", Value::text(category)),
             ])
         })
         .collect()
@@ -162,10 +173,13 @@ pub(super) const ACTIONS: [(&str, &str, i64, f64); 7] = [
 ];
 
 /// Platform actions by on-platform services, growing through the year.
-pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Vec<Vec<Value>> {
-    let mut rows = Vec::new();
-    each_platform_action(rng, svcs, clock, DEMO_DESK, |row| rows.push(row));
-    rows
+pub(super) fn platform_actions(rng: &mut Rng, svcs: &[Svc], clock: &Clock) -> Result<Rows> {
+    let mut template = RowTemplate::new(tables::table("platform_actions")?);
+    let (mut rows, mut failed) = (Vec::new(), None);
+    each_platform_action(rng, svcs, clock, DEMO_DESK, |row| {
+        keep(template.row(row), &mut rows, &mut failed);
+    });
+    failed.map_or(Ok(rows), Err)
 }
 
 /// Every platform action of the year, in day order, handed to `emit`.
@@ -174,7 +188,7 @@ pub(crate) fn each_platform_action(
     svcs: &[Svc],
     clock: &Clock,
     desk: Desk,
-    mut emit: impl FnMut(Vec<Value>),
+    mut emit: impl FnMut(Cells<9>),
 ) {
     let mut adopters = Adopters::new(svcs);
     let mut n = 0;
@@ -198,16 +212,19 @@ pub(crate) fn each_platform_action(
                 "success"
             };
             n += 1;
-            emit(vec![
-                Value::text(format!("{}:action:{n:06}", desk.source)),
-                Value::text(desk.source),
-                Value::text(action),
-                Value::text(category),
-                Value::text(&svc.team_name),
-                Value::text(&svc.name),
-                Value::Timestamp(at),
-                Value::Timestamp(completed),
-                Value::text(status),
+            emit([
+                (
+                    "action_id",
+                    Value::text(format!("{}:action:{n:06}", desk.source)),
+                ),
+                ("source", Value::text(desk.source)),
+                ("action", Value::text(action)),
+                ("category", Value::text(category)),
+                ("team", Value::text(&svc.team_name)),
+                ("service", Value::text(&svc.name)),
+                ("requested_at", Value::Timestamp(at)),
+                ("completed_at", Value::Timestamp(completed)),
+                ("status", Value::text(status)),
             ]);
         }
     }

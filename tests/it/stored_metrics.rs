@@ -120,7 +120,9 @@ async fn stored_north_star_metrics_are_unchanged() {
 #[tokio::test]
 async fn stored_demo_metrics_are_unchanged() {
     let (_dir, lake) = temp_lake();
-    demo::write(&lake, &demo::generate()).await.expect("demo");
+    demo::write(&lake, &demo::generate().expect("demo"))
+        .await
+        .expect("demo");
     let config = demo::goals::with_demo_goals(&Config {
         base_dir: Some(repo_root()),
         ..Config::default()

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use glob::Pattern;
+use crate::config::Pattern;
 
 use super::map::Mapper;
 use super::{Api, Window, api, ship, since};
 use crate::collect::SourceRun;
 use crate::collect::delivery::Delivery;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Releases mode: each published, non-draft, non-prerelease release is a
 /// production deployment of the commit its tag points at.
@@ -70,17 +70,8 @@ pub(super) async fn workflow_runs(
     run: &mut SourceRun<'_>,
     mapper: &Mapper<'_>,
     repo: &str,
-    workflows: &[String],
+    workflows: &[Pattern],
 ) -> Result<()> {
-    let patterns = workflows
-        .iter()
-        .map(|w| {
-            Pattern::new(w).map_err(|e| Error::Config {
-                key: format!("sources.{}.workflows", run.source.name),
-                reason: format!("bad pattern `{w}`: {e}"),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     let stream = format!("{repo}/runs");
     let window = Window::of(run, &stream)?;
     let url = api.url(
@@ -106,7 +97,7 @@ pub(super) async fn workflow_runs(
     let newest = listed.iter().map(|r| r.created_at).max();
     let mut delivery = Delivery::default();
     let mut pending = BTreeMap::new();
-    for r in listed.iter().filter(|r| is_deploy_run(&patterns, r)) {
+    for r in listed.iter().filter(|r| is_deploy_run(workflows, r)) {
         match mapper.workflow_run(repo, r) {
             Some(d) => delivery.deployments.push(d),
             None if r.status.as_deref() != Some("completed") => {

@@ -292,7 +292,7 @@ mod tests {
             service_from='component'\ncaused_by_field='customfield_9'\nrequest_type_field='field:customfield_10'\n\
             [sources.tickets.severities]\nHighest='sev1'";
         let config = Config::parse(text, "t").unwrap_or_else(|e| panic!("{e}"));
-        TicketRules::new(&config.sources[0]).unwrap_or_else(|e| panic!("{e}"))
+        TicketRules::new(&config.sources[0])
     }
 
     fn statuses() -> Statuses {

@@ -134,7 +134,7 @@ fn requested_fields(mapping: &TicketMapping) -> String {
     list.extend(
         references
             .into_iter()
-            .filter_map(|r| r.as_deref()?.strip_prefix("field:")),
+            .filter_map(|r| r.as_ref()?.field_id()),
     );
     list.extend(
         [&mapping.caused_by_field, &mapping.request_type_field]
@@ -152,7 +152,7 @@ pub async fn collect(run: &mut SourceRun<'_>, jira: &JiraSource) -> Result<HttpC
     let jql = base_jql(source, jira)?;
     let http = client::client(run, jira)?;
     let api = Api::new(source, http.clone())?;
-    let rules = TicketRules::new(source)?;
+    let rules = TicketRules::new(source);
     let statuses = Statuses::new(&api.statuses().await?);
     let mapper = Mapper {
         source: &source.name,
@@ -288,6 +288,7 @@ async fn fetch_and_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::FieldRef;
 
     #[test]
     fn the_window_covers_every_zone_and_the_minute() {
@@ -322,9 +323,9 @@ mod tests {
     #[test]
     fn custom_fields_of_the_mapping_are_requested_once() {
         let mapping = TicketMapping {
-            service_from: Some("field:customfield_1".into()),
-            requester_team_from: Some("label:team-*".into()),
-            assignee_team_from: Some("component".into()),
+            service_from: FieldRef::parse("field:customfield_1").ok(),
+            requester_team_from: FieldRef::parse("label:team-*").ok(),
+            assignee_team_from: FieldRef::parse("component").ok(),
             caused_by_field: Some("customfield_2".into()),
             request_type_field: Some("field:customfield_1".into()),
             ..TicketMapping::default()

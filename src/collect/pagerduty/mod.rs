@@ -84,7 +84,7 @@ fn windows(start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<(DateTime<Utc>, Date
 /// the client for its counters.
 pub async fn collect(run: &mut SourceRun<'_>) -> Result<HttpClient> {
     let (api, http) = api(run)?;
-    let rules = TicketRules::new(run.source)?;
+    let rules = TicketRules::new(run.source);
     let now = Utc::now();
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let start = run
@@ -272,7 +272,7 @@ mod tests {
     fn severity_prefers_priority_then_urgency_and_service_maps() {
         let text = "[[sources]]\nkind='pagerduty'\nname='pd'\n[sources.services]\n'Checkout API'='checkout'\n[sources.tickets.severities]\nP1='sev1'\nhigh='sev2'\n";
         let config = Config::parse(text, "t").expect("config");
-        let rules = TicketRules::new(&config.sources[0]).expect("rules");
+        let rules = TicketRules::new(&config.sources[0]);
         let json = serde_json::json!({
             "id": "PX", "title": "down", "status": "resolved", "urgency": "high",
             "priority": {"id": "PR", "summary": "P1"},

@@ -59,15 +59,11 @@ fn field_id(reference: &str) -> &str {
     reference.strip_prefix("field:").unwrap_or(reference)
 }
 
-fn with_mapping(base: &[&str], defaults: &[&str], references: &[&Option<String>]) -> String {
+/// `base`, `defaults` and the fields the mapping reads (`field:` references and
+/// plain field names), each once.
+fn with_mapping(base: &[&str], defaults: &[&str], fields: &[Option<&str>]) -> String {
     let mut list: Vec<&str> = base.iter().chain(defaults).copied().collect();
-    list.extend(
-        references
-            .iter()
-            .filter_map(|r| r.as_deref())
-            .filter(|r| r.starts_with("field:") || !r.contains(':'))
-            .map(field_id),
-    );
+    list.extend(fields.iter().flatten());
     let mut seen = std::collections::HashSet::new();
     list.retain(|f| !f.is_empty() && seen.insert(*f));
     list.join(",")
@@ -78,7 +74,12 @@ pub fn incident_fields(m: &TicketMapping) -> String {
     with_mapping(
         INCIDENT_FIELDS,
         &[DEFAULT_SERVICE_FIELD],
-        &[&m.service_from, &m.caused_by_field],
+        &[
+            m.service_from.as_ref().and_then(FieldRef::field_id),
+            (m.caused_by_field.as_deref())
+                .filter(|f| f.starts_with("field:") || !f.contains(':'))
+                .map(field_id),
+        ],
     )
 }
 
@@ -87,7 +88,8 @@ pub fn request_fields(m: &TicketMapping) -> String {
     with_mapping(
         REQUEST_FIELDS,
         &[DEFAULT_ASSIGNEE_FIELD],
-        &[&m.requester_team_from, &m.assignee_team_from],
+        &[&m.requester_team_from, &m.assignee_team_from]
+            .map(|r| r.as_ref().and_then(FieldRef::field_id)),
     )
 }
 
@@ -233,7 +235,7 @@ mod tests {
             "[[sources]]\nkind='servicenow'\nname='sn'\napi_url='https://x.service-now.com'\n[sources.services]\n'Checkout'='checkout'\n[sources.tickets]\n{extra}"
         );
         let config = Config::parse(&text, "t").expect("config");
-        TicketRules::new(&config.sources[0]).expect("rules")
+        TicketRules::new(&config.sources[0])
     }
 
     fn record(json: Json) -> Record {

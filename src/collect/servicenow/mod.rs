@@ -133,7 +133,7 @@ pub async fn collect(run: &mut SourceRun<'_>, servicenow: &ServicenowSource) -> 
     let http = rest::client(run, auth(source, servicenow)?, headers)?;
     // `api_url` is required for this kind (config validation): no default is used.
     let api = RestApi::new(source, http.clone(), "https://instance.service-now.com")?;
-    let rules = TicketRules::new(source)?;
+    let rules = TicketRules::new(source);
     let mapper = Mapper {
         source: &source.name,
         rules: &rules,

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use crate::config::pattern::Pattern;
 use crate::error::{Error, Result};
 use settings::default_production_environments;
 pub use settings::{CategoryRule, DeliveryMode, DeliveryRules, HttpSettings, TicketMapping};
@@ -121,7 +122,7 @@ pub struct GithubSource {
     /// What counts as a deployment.
     pub mode: DeliveryMode,
     /// `workflow_runs` mode: workflow names or paths (globs) that deploy.
-    pub workflows: Vec<String>,
+    pub workflows: Vec<Pattern>,
     /// Environment variable holding the HMAC key of webhook deliveries to
     /// `/webhooks/<name>`.
     pub webhook_secret_env: Option<String>,
@@ -149,7 +150,7 @@ pub struct GitSource {
     /// The local clone.
     pub path: PathBuf,
     /// Tags matching this glob are production deployments (default `v*`).
-    pub deploy_tags: Option<String>,
+    pub deploy_tags: Pattern,
     /// How deployments are judged (`rules` only: tags carry no payload).
     pub delivery: DeliverySettings,
 }
@@ -254,7 +255,7 @@ impl SourceConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
+    use crate::config::{Config, FieldRef};
 
     fn err(source: &str) -> String {
         let text = format!("[[sources]]\nname = 's'\n{source}\n");
@@ -311,6 +312,55 @@ mod tests {
         let e = err("kind = 'jira'\napi_url = 'https://x'\n\
              [[sources.tickets.categories]]\nlabel = 'db[*'\ncategory = 'database'");
         assert!(e.contains("sources.s.tickets.categories.label"), "{e}");
+        let e = err("kind = 'git'\npath = '.'\ndeploy_tags = 'v[0-'");
+        assert!(
+            e.contains("sources.s.deploy_tags") && e.contains("bad pattern"),
+            "{e}"
+        );
+        let e = err("kind = 'github'\nrepos = ['a/b']\nmode = 'workflow_runs'\nworkflows = ['[']");
+        assert!(
+            e.contains("sources.s.workflows") && e.contains("bad pattern"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ticket_field_references_are_checked_at_load() {
+        let e = err(
+            "kind = 'jira'\napi_url = 'https://x'\n[sources.tickets]\nservice_from = 'customfield_1'",
+        );
+        assert!(
+            e.contains("sources.s.tickets.service_from") && e.contains("expected `field:<id>`"),
+            "{e}"
+        );
+        let e = err("kind = 'pagerduty'\n[sources.tickets]\nassignee_team_from = 'label:team-['");
+        assert!(
+            e.contains("sources.s.tickets.assignee_team_from") && e.contains("bad pattern"),
+            "{e}"
+        );
+        let ok = "[[sources]]\nkind='servicenow'\nname='s'\napi_url='https://x'\n\
+                  [sources.tickets]\nservice_from='label:svc-*'\nrequester_team_from='field:u_team'";
+        let config = Config::parse(ok, "t").unwrap();
+        let tickets = config.sources[0].tickets().unwrap();
+        assert_eq!(
+            tickets.requester_team_from,
+            Some(FieldRef::Field("u_team".into()))
+        );
+    }
+
+    #[test]
+    fn api_url_is_an_http_url() {
+        for bad in ["api.github.com", "ftp://x.example", "https://", "not a url"] {
+            let e = err(&format!(
+                "kind = 'github'\nrepos = ['a/b']\napi_url = '{bad}'"
+            ));
+            assert!(
+                e.contains("sources.s.api_url") && e.contains("expected an http(s) URL"),
+                "{bad}: {e}"
+            );
+        }
+        let ok = "[[sources]]\nkind='gitlab'\nname='s'\nprojects=['g/p']\napi_url='http://localhost:8080/api/v4'";
+        assert!(Config::parse(ok, "t").is_ok());
     }
 
     #[test]

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::config::pattern::{FieldRef, Pattern};
+
 /// `[sources.tickets]`: mapping service-desk records to `tickets` and `incidents`.
 ///
-/// Field references are strings: `field:<id>` (a field, e.g. `field:customfield_10050`
+/// Field references ([`FieldRef`], checked at load) are strings: `field:<id>` (a field, e.g. `field:customfield_10050`
 /// or `field:assignment_group`), `component` (the first component), or
 /// `label:<glob>` (the first label matching, with the glob's literal prefix removed,
 /// e.g. `label:svc-*` turns `svc-checkout` into `checkout`).
@@ -22,7 +24,7 @@ pub struct TicketMapping {
     #[serde(default)]
     pub request_types: Vec<String>,
     /// Where an incident's service comes from (`field:…`, `component`, `label:…`).
-    pub service_from: Option<String>,
+    pub service_from: Option<FieldRef>,
     /// A field holding the deployment id or commit SHA that caused an incident;
     /// without it, the summary and description are searched for a 40-hex SHA.
     pub caused_by_field: Option<String>,
@@ -30,9 +32,9 @@ pub struct TicketMapping {
     /// (e.g. `customfield_10010`).
     pub request_type_field: Option<String>,
     /// Where the requesting team comes from.
-    pub requester_team_from: Option<String>,
+    pub requester_team_from: Option<FieldRef>,
     /// Where the assigned team comes from.
-    pub assignee_team_from: Option<String>,
+    pub assignee_team_from: Option<FieldRef>,
     /// Category rules, first match wins; unmatched tickets get their request type,
     /// else their issue type.
     #[serde(default)]
@@ -67,12 +69,12 @@ fn default_incident_types() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryRule {
-    /// A label the ticket carries (glob).
-    pub label: Option<String>,
-    /// The issue type (glob).
-    pub issue_type: Option<String>,
-    /// The request type (glob).
-    pub request_type: Option<String>,
+    /// A label the ticket carries.
+    pub label: Option<Pattern>,
+    /// The issue type.
+    pub issue_type: Option<Pattern>,
+    /// The request type.
+    pub request_type: Option<Pattern>,
     /// The category assigned.
     pub category: String,
 }
@@ -96,18 +98,18 @@ pub enum DeliveryMode {
 pub struct DeliveryRules {
     /// Refs or branches whose deployments are hotfixes.
     #[serde(default = "default_hotfix_refs")]
-    pub hotfix_refs: Vec<String>,
+    pub hotfix_refs: Vec<Pattern>,
     /// Titles (PR, release, run or commit message) that mark a rollback.
     #[serde(default = "default_rollback_titles")]
-    pub rollback_titles: Vec<String>,
+    pub rollback_titles: Vec<Pattern>,
     /// A deployment payload field holding `planned`, `hotfix` or `rollback`.
     pub kind_field: Option<String>,
     /// Workflow paths whose deployments went through the platform.
     #[serde(default)]
-    pub platform_workflows: Vec<String>,
+    pub platform_workflows: Vec<Pattern>,
     /// Creator logins whose deployments went through the platform.
     #[serde(default)]
-    pub platform_creators: Vec<String>,
+    pub platform_creators: Vec<Pattern>,
     /// A deployment payload field that is `true` when the platform deployed it.
     pub platform_field: Option<String>,
 }
@@ -129,12 +131,23 @@ pub(super) fn default_production_environments() -> Vec<String> {
     vec!["production".into(), "prod".into()]
 }
 
-fn default_hotfix_refs() -> Vec<String> {
-    vec!["hotfix/*".into(), "hotfix-*".into()]
+fn default_hotfix_refs() -> Vec<Pattern> {
+    compiled(&["hotfix/*", "hotfix-*"])
 }
 
-fn default_rollback_titles() -> Vec<String> {
-    vec!["Revert *".into(), "Rollback*".into(), "rollback*".into()]
+fn default_rollback_titles() -> Vec<Pattern> {
+    compiled(&["Revert *", "Rollback*", "rollback*"])
+}
+
+/// A git source's production tags when `deploy_tags` is not set.
+pub(super) fn default_deploy_tags() -> Pattern {
+    let mut built_in = compiled(&["v*"]);
+    built_in.remove(0)
+}
+
+/// Built-in globs, compiled (a unit test holds that every one compiles).
+fn compiled(globs: &[&str]) -> Vec<Pattern> {
+    globs.iter().filter_map(|g| Pattern::new(g).ok()).collect()
 }
 
 /// `[sources.http]`: how the shared HTTP client treats this source.
@@ -198,4 +211,16 @@ fn default_overlap_minutes() -> u32 {
 }
 fn default_per_page() -> u32 {
     100
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_globs_all_compile() {
+        assert_eq!(default_hotfix_refs().len(), 2);
+        assert_eq!(default_rollback_titles().len(), 3);
+        assert_eq!(default_deploy_tags().as_str(), "v*");
+    }
 }

@@ -9,12 +9,13 @@ use chrono::NaiveDate;
 use serde::de::{DeserializeOwned, Error as _, IgnoredAny};
 use serde::{Deserialize, Deserializer};
 
-use super::settings::default_production_environments;
+use super::settings::{default_deploy_tags, default_production_environments};
 use super::{
     BillingSource, DeliveryMode, DeliveryRules, DeliverySettings, GitSource, GithubSource,
     GitlabSource, HttpSettings, JiraSource, PagerdutySource, ServicenowSource, SourceConfig,
     SourceKind, TicketMapping,
 };
+use crate::config::pattern::Pattern;
 use crate::error::{Error, Result};
 
 impl<'de> Deserialize<'de> for SourceConfig {
@@ -65,11 +66,21 @@ fn from_table(table: toml::Table) -> Result<SourceConfig> {
     Ok(source)
 }
 
-/// The table as kind `kind`'s struct; an unknown key is named with the kind.
+/// The table as kind `kind`'s struct. The error names the key at fault (a key the
+/// kind does not read, or a value that fails to compile such as a bad glob:
+/// `sources.<name>.rules.hotfix_refs`) and the kind.
 fn read<T: DeserializeOwned>(table: toml::Table, name: &str, kind: &str) -> Result<T> {
-    T::deserialize(table).map_err(|e| Error::Config {
-        key: format!("sources.{name}"),
-        reason: format!("kind `{kind}`: {}", e.message().trim()),
+    serde_path_to_error::deserialize(table).map_err(|e| {
+        let mut key = format!("sources.{name}");
+        for segment in e.path().iter() {
+            if let serde_path_to_error::Segment::Map { key: part } = segment {
+                key = format!("{key}.{part}");
+            }
+        }
+        Error::Config {
+            key,
+            reason: format!("kind `{kind}`: {}", e.inner().message().trim()),
+        }
     })
 }
 
@@ -143,7 +154,7 @@ api_source_toml! {
         #[serde(default)]
         mode: DeliveryMode,
         #[serde(default)]
-        workflows: Vec<String>,
+        workflows: Vec<Pattern>,
         #[serde(default = "default_production_environments")]
         production_environments: Vec<String>,
         service_field: Option<String>,
@@ -215,7 +226,8 @@ struct GitToml {
     _kind: IgnoredAny,
     name: String,
     path: Option<PathBuf>,
-    deploy_tags: Option<String>,
+    #[serde(default = "default_deploy_tags")]
+    deploy_tags: Pattern,
     #[serde(default)]
     services: BTreeMap<String, String>,
     #[serde(default)]

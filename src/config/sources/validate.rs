@@ -1,11 +1,13 @@
 //! The checks a source passes at load, after its keys are known to fit its kind:
-//! required keys, environment variable names, globs and HTTP settings.
+//! required keys, environment variable names, the API URL and HTTP settings. Globs
+//! and ticket field references are compiled as they are read
+//! ([`crate::config::pattern`]).
 
 use super::{DeliveryMode, SourceConfig, SourceKind};
 use crate::error::Result;
 
 impl SourceConfig {
-    /// Required keys, environment variable names, globs and HTTP settings.
+    /// Required keys, environment variable names, the API URL and HTTP settings.
     pub(super) fn validate(&self) -> Result<()> {
         self.check_required()?;
         for (key, var) in [
@@ -23,7 +25,9 @@ impl SourceConfig {
                 ));
             }
         }
-        self.check_globs()?;
+        if let Some(api_url) = &self.api_url {
+            check_api_url(api_url).map_err(|reason| self.bad("api_url", reason))?;
+        }
         let http = &self.http;
         if http.concurrency == 0 {
             return Err(self.bad("http.concurrency", "must be at least 1"));
@@ -75,46 +79,15 @@ impl SourceConfig {
             _ => Ok(()),
         }
     }
+}
 
-    /// Compiles every glob once, so a bad one fails the load, not a later run.
-    fn check_globs(&self) -> Result<()> {
-        let mut globs: Vec<(String, &str)> = Vec::new();
-        if let Some(d) = self.delivery() {
-            let r = &d.rules;
-            for (key, list) in [
-                ("hotfix_refs", &r.hotfix_refs),
-                ("rollback_titles", &r.rollback_titles),
-                ("platform_workflows", &r.platform_workflows),
-                ("platform_creators", &r.platform_creators),
-            ] {
-                globs.extend(list.iter().map(|g| (format!("rules.{key}"), g.as_str())));
-            }
-        }
-        match &self.kind {
-            SourceKind::Github(g) => {
-                globs.extend(g.workflows.iter().map(|w| ("workflows".into(), w.as_str())));
-            }
-            SourceKind::Git(g) => {
-                globs.extend(g.deploy_tags.as_deref().map(|t| ("deploy_tags".into(), t)));
-            }
-            _ => {}
-        }
-        for rule in self.tickets().map_or(&[][..], |t| &t.categories) {
-            for (key, glob) in [
-                ("label", &rule.label),
-                ("issue_type", &rule.issue_type),
-                ("request_type", &rule.request_type),
-            ] {
-                globs.extend(
-                    glob.as_deref()
-                        .map(|g| (format!("tickets.categories.{key}"), g)),
-                );
-            }
-        }
-        for (key, glob) in globs {
-            glob::Pattern::new(glob)
-                .map_err(|e| self.bad(&key, format!("bad pattern `{glob}`: {e}")))?;
-        }
-        Ok(())
+/// An `http://` or `https://` URL with a host.
+fn check_api_url(text: &str) -> std::result::Result<(), String> {
+    let expected =
+        || format!("expected an http(s) URL such as https://api.example.com, got `{text}`");
+    let url = url::Url::parse(text).map_err(|e| format!("{}: {e}", expected()))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err(expected());
     }
+    Ok(())
 }
