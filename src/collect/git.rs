@@ -58,7 +58,7 @@ pub fn collect(source: &SourceConfig) -> Result<Delivery> {
         return Err(Error::collector(&source.name, "not a git source"));
     };
     let deploy = &settings.deploy_tags;
-    let rules = Rules::new(source)?;
+    let rules = Rules::new(source);
     let git = Git::open(&source.name, &settings.path)?;
     let repo = repo_name(&git.dir).ok_or_else(|| {
         Error::collector(
@@ -498,7 +498,7 @@ mod tests {
         let text = "[[sources]]\nkind='git'\nname='g'\npath='.'\n\
                     [sources.rules]\nhotfix_refs=['v*-hotfix']\n";
         let config = crate::config::Config::parse(text, "t").unwrap();
-        let rules = Rules::new(&config.sources[0]).unwrap();
+        let rules = Rules::new(&config.sources[0]);
         assert_eq!(kind(&rules, "v1.0.0", ["Release", "Add api"]), "planned");
         assert_eq!(kind(&rules, "v1.0.1-hotfix", ["", "Fix"]), "hotfix");
         assert_eq!(

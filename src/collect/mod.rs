@@ -185,7 +185,7 @@ async fn run_source(
     let mut run = SourceRun {
         source,
         lake,
-        rules: Rules::new(source)?,
+        rules: Rules::new(source),
         state: SourceState::load(lake, &source.name)?,
         progress: progress.source(&source.name, quiet),
         written: Written::default(),

@@ -34,20 +34,19 @@ pub struct Facts<'a> {
 }
 
 impl Rules {
-    /// A source's rules. Never fails now that globs compile at load; the `Result`
-    /// stays for callers outside `collect` until they are changed with it.
-    pub fn new(source: &SourceConfig) -> crate::error::Result<Rules> {
+    /// A source's rules: its globs were compiled when the config was loaded.
+    pub fn new(source: &SourceConfig) -> Rules {
         // Service-desk and billing sources judge no deployments: the defaults do.
         let defaults = DeliverySettings::default();
         let delivery = source.delivery().unwrap_or(&defaults);
-        Ok(Rules {
+        Rules {
             rules: delivery.rules.clone(),
             production: delivery
                 .production_environments
                 .iter()
                 .map(|e| e.to_ascii_lowercase())
                 .collect(),
-        })
+        }
     }
 
     /// `production` when the source says so or the name is configured as
@@ -154,7 +153,7 @@ mod tests {
     #[test]
     fn kinds_follow_payload_then_ref_then_title() {
         let s = source("[sources.rules]\nkind_field='kind'");
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         let payload = serde_json::json!({"kind": "Hotfix"});
         let as_string = Json::String(r#"{"kind":"rollback"}"#.into());
         assert_eq!(
@@ -200,7 +199,7 @@ mod tests {
         let s = source(
             "production_environments=['live']\nservice_field='service'\n[sources.services]\n'acme/shop'='storefront'\n[sources.rules]\nplatform_creators=['platform-bot*']",
         );
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         assert_eq!(rules.env_tier(Some("Live"), false), "production");
         assert_eq!(rules.env_tier(Some("production"), false), "other");
         assert_eq!(rules.env_tier(Some("anything"), true), "production");

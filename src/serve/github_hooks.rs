@@ -216,7 +216,7 @@ mod tests {
 
     fn commits(body: serde_json::Value) -> Vec<Commit> {
         let s = source();
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         match handle(&s, &rules, "push", body.to_string().as_bytes()).unwrap() {
             Handled::Rows(d) => d.commits,
             other => panic!("{other:?}"),
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn other_repositories_are_ignored() {
         let s = source();
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         let body = serde_json::json!({"before": "b0", "repository": {"full_name": "acme/other"},
             "commits": [c("c1", true)]});
         let handled = handle(&s, &rules, "push", body.to_string().as_bytes()).unwrap();

@@ -284,7 +284,7 @@ mod tests {
     fn merge_event_without_merged_at_uses_updated_at() {
         let text = "[[sources]]\nkind='gitlab'\nname='gl'\nprojects=['acme/shop']";
         let s = Config::parse(text, "t").unwrap().sources.remove(0);
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         let body = serde_json::json!({
             "object_kind": "merge_request",
             "user": {"username": "merger"},
@@ -312,7 +312,7 @@ mod tests {
     fn canceled_deployments_are_cancelled_in_either_spelling() {
         let text = "[[sources]]\nkind='gitlab'\nname='gl'\nprojects=['acme/shop']";
         let s = Config::parse(text, "t").unwrap().sources.remove(0);
-        let rules = Rules::new(&s).unwrap();
+        let rules = Rules::new(&s);
         for spelling in ["canceled", "cancelled"] {
             let body = serde_json::json!({
                 "object_kind": "deployment", "status": spelling, "deployment_id": 9,

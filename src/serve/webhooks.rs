@@ -128,7 +128,7 @@ pub(crate) fn build_hooks(
             kind => return Err(bad(format!("kind {kind:?} takes no webhooks"))),
         };
         let hook = Hook {
-            rules: Rules::new(source)?,
+            rules: Rules::new(source),
             verifier,
             deliveries: Mutex::new(Deliveries::load(lake, &source.name)?),
             source: source.clone(),
