@@ -10,6 +10,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use northstar::billing::{Defaults, read_file};
+use northstar::config::Pattern;
 use northstar::config::cost::{AllocationRule, SplitMethod};
 use northstar::enrich::cost_allocation::{CostLine, allocate};
 
@@ -49,7 +50,7 @@ fn rules() -> Vec<AllocationRule> {
     vec![
         AllocationRule {
             name: "platform account".into(),
-            accounts: vec!["999*".into()],
+            accounts: vec![glob("999*")],
             team: Some("platform".into()),
             ..AllocationRule::default()
         },
@@ -61,13 +62,13 @@ fn rules() -> Vec<AllocationRule> {
         },
         AllocationRule {
             name: "network".into(),
-            cloud_services: vec!["Amazon Virtual Private Cloud".into()],
+            cloud_services: vec![glob("Amazon Virtual Private Cloud")],
             split: Some(SplitMethod::Proportional),
             ..AllocationRule::default()
         },
         AllocationRule {
             name: "monitoring".into(),
-            cloud_services: vec!["Amazon CloudWatch".into()],
+            cloud_services: vec![glob("Amazon CloudWatch")],
             split: Some(SplitMethod::Even),
             ..AllocationRule::default()
         },
@@ -137,4 +138,9 @@ fn main() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A compiled glob of the bench's own rules.
+fn glob(text: &str) -> Pattern {
+    Pattern::new(text).expect("the bench's globs compile")
 }

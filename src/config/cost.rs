@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::pattern::Pattern;
 use crate::error::{Error, Result};
 
 /// `[cost]`.
@@ -64,19 +65,19 @@ pub struct AllocationRule {
     pub name: String,
     /// Tag key → value glob (`*` = the tag is present). Keys match case-insensitively.
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, Pattern>,
     /// Globs on `BillingAccountId` or `SubAccountId`.
     #[serde(default)]
-    pub accounts: Vec<String>,
+    pub accounts: Vec<Pattern>,
     /// Globs on `ResourceId`.
     #[serde(default)]
-    pub resource_ids: Vec<String>,
+    pub resource_ids: Vec<Pattern>,
     /// Globs on the FOCUS `ServiceName` (the cloud service).
     #[serde(default)]
-    pub cloud_services: Vec<String>,
+    pub cloud_services: Vec<Pattern>,
     /// Globs on the provider.
     #[serde(default)]
-    pub providers: Vec<String>,
+    pub providers: Vec<Pattern>,
     /// The team the line goes to.
     pub team: Option<String>,
     /// The tag whose value is the team (the rule does not match without it).
@@ -277,16 +278,6 @@ fn validate_rule(key: &str, rule: &AllocationRule) -> Result<()> {
             ));
         }
         _ => {}
-    }
-    let globs = rule
-        .tags
-        .values()
-        .chain(&rule.accounts)
-        .chain(&rule.resource_ids)
-        .chain(&rule.cloud_services)
-        .chain(&rule.providers);
-    for g in globs {
-        glob::Pattern::new(g).map_err(|e| bad(key.into(), format!("bad pattern `{g}`: {e}")))?;
     }
     match rule.split {
         Some(SplitMethod::Fixed) => {

@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use glob::Pattern;
 use serde_json::{Map, Value as Json};
 
+use crate::config::Pattern;
 use crate::config::cost::{AllocationRule, SplitMethod};
 
 /// The team of cost no rule matched.
@@ -62,20 +62,7 @@ pub struct Allocation {
     pub share: f64,
 }
 
-struct Compiled<'a> {
-    rule: &'a AllocationRule,
-    tags: Vec<(String, Pattern)>,
-    accounts: Vec<Pattern>,
-    resource_ids: Vec<Pattern>,
-    cloud_services: Vec<Pattern>,
-    providers: Vec<Pattern>,
-}
-
-fn patterns(globs: &[String]) -> Vec<Pattern> {
-    // Config validation already rejected bad patterns.
-    globs.iter().filter_map(|g| Pattern::new(g).ok()).collect()
-}
-
+/// Whether no glob is given or one matches `value`.
 fn any_match(patterns: &[Pattern], value: Option<&str>) -> bool {
     patterns.is_empty() || value.is_some_and(|v| patterns.iter().any(|p| p.matches(v)))
 }
@@ -100,43 +87,34 @@ enum Outcome<'a> {
     Split(&'a AllocationRule),
 }
 
-impl<'a> Compiled<'a> {
-    fn new(rule: &'a AllocationRule) -> Compiled<'a> {
-        Compiled {
-            rule,
-            tags: rule
-                .tags
-                .iter()
-                .filter_map(|(k, g)| Pattern::new(g).ok().map(|p| (k.clone(), p)))
-                .collect(),
-            accounts: patterns(&rule.accounts),
-            resource_ids: patterns(&rule.resource_ids),
-            cloud_services: patterns(&rule.cloud_services),
-            providers: patterns(&rule.providers),
-        }
-    }
+/// A rule's outcome for a line, if its conditions hold (the globs were compiled
+/// when the config loaded).
+struct Matcher<'a> {
+    rule: &'a AllocationRule,
+}
 
+impl<'a> Matcher<'a> {
     fn apply(
         &self,
         line: &CostLine,
         tags: &Map<String, Json>,
         owners: &HashMap<String, String>,
     ) -> Option<Outcome<'a>> {
-        let accounts_match = self.accounts.is_empty()
-            || any_match(&self.accounts, Some(&line.account))
-            || any_match(&self.accounts, line.sub_account.as_deref());
+        let rule = self.rule;
+        let accounts_match = rule.accounts.is_empty()
+            || any_match(&rule.accounts, Some(&line.account))
+            || any_match(&rule.accounts, line.sub_account.as_deref());
         let matches = accounts_match
-            && any_match(&self.resource_ids, line.resource_id.as_deref())
-            && any_match(&self.cloud_services, line.cloud_service.as_deref())
-            && any_match(&self.providers, Some(&line.provider))
-            && self
+            && any_match(&rule.resource_ids, line.resource_id.as_deref())
+            && any_match(&rule.cloud_services, line.cloud_service.as_deref())
+            && any_match(&rule.providers, Some(&line.provider))
+            && rule
                 .tags
                 .iter()
                 .all(|(k, p)| tag(tags, k).is_some_and(|v| p.matches(&v)));
         if !matches {
             return None;
         }
-        let rule = self.rule;
         if rule.split.is_some() {
             return Some(Outcome::Split(rule));
         }
@@ -164,7 +142,7 @@ pub fn allocate(
     rules: &[AllocationRule],
     owners: &HashMap<String, String>,
 ) -> Vec<Allocation> {
-    let compiled: Vec<Compiled> = rules.iter().map(Compiled::new).collect();
+    let compiled: Vec<Matcher> = rules.iter().map(|rule| Matcher { rule }).collect();
     let mut out = Vec::with_capacity(lines.len());
     let mut splits: Vec<(&CostLine, &AllocationRule)> = Vec::new();
     // (day, currency) → team → direct EffectiveCost: the weights of proportional splits.
@@ -297,7 +275,7 @@ mod tests {
         let rules = vec![
             AllocationRule {
                 name: "prod team".into(),
-                tags: BTreeMap::from([("env".into(), "prod".into())]),
+                tags: BTreeMap::from([("env".into(), Pattern::new("prod").expect("glob"))]),
                 team_tag: Some("team".into()),
                 ..AllocationRule::default()
             },
@@ -350,7 +328,7 @@ mod tests {
             },
             AllocationRule {
                 name: "shared".into(),
-                tags: BTreeMap::from([("shared".into(), "*".into())]),
+                tags: BTreeMap::from([("shared".into(), Pattern::new("*").expect("glob"))]),
                 split: Some(SplitMethod::Proportional),
                 ..AllocationRule::default()
             },

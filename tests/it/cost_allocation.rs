@@ -394,6 +394,10 @@ fn bad_allocation_rules_are_config_errors() {
             "[[cost.budgets]]\nteam = \"a\"\namount = 10\ncurrency = \"usd\"\n",
             "ISO 4217",
         ),
+        (
+            "[[cost.rules]]\nname = \"x\"\nteam = \"a\"\naccounts = [\"[x\"]\n",
+            "bad pattern `[x`",
+        ),
     ];
     for (toml, expected) in cases {
         let err = Config::parse(toml, "test").expect_err(toml).to_string();
