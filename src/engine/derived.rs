@@ -179,6 +179,7 @@ const SHIPPED_BATCH_ROWS: usize = 64 * 1024;
 /// The shipped commits as batches, spelled out one batch at a time.
 fn shipped_stream(enriched: Arc<Enriched>) -> SendableRecordBatchStream {
     let schema = string_schema(&SHIPPED_COLUMNS);
+    let batch_schema = Arc::clone(&schema);
     let total = enriched.shipped_len();
     let starts = (0..total.max(1)).step_by(SHIPPED_BATCH_ROWS);
     let batches = futures::stream::iter(starts).map(move |start| {
@@ -193,10 +194,7 @@ fn shipped_stream(enriched: Arc<Enriched>) -> SendableRecordBatchStream {
             .iter_mut()
             .map(|c| Arc::new(c.finish()) as ArrayRef)
             .collect();
-        Ok(RecordBatch::try_new(
-            string_schema(&SHIPPED_COLUMNS),
-            arrays,
-        )?)
+        Ok(RecordBatch::try_new(Arc::clone(&batch_schema), arrays)?)
     });
     Box::pin(RecordBatchStreamAdapter::new(schema, batches))
 }
